@@ -1,0 +1,53 @@
+/*
+ * daemon.h - the daemon: requests in, deliveries out.
+ *
+ * Wires the modules together on one loop: the kafka bridge hands each
+ * request message to the daemon, which parses it (request.h), finds its
+ * route (routes.h) and starts a delivery (delivery.h); delivery reports
+ * flow back to the scheduler.  Every bad request is logged once, counted
+ * by reason and skipped; nothing a request contains can stop the daemon.
+ *
+ * Stopping: rs_daemon_stop() stops the deliveries, closes the consumer,
+ * waits (bounded by shutdown_timeout_ms) for queued positions, closes the
+ * route cache and then calls on_stopped.
+ *
+ * Ownership: struct rs_daemon is embedded by its owner and must stay valid
+ * until on_stopped has run.  cfg must outlive the daemon.  Loop thread.
+ */
+#ifndef ROUTESIM_DAEMON_H
+#define ROUTESIM_DAEMON_H
+
+#include <stdbool.h>
+#include <uv.h>
+
+#include "routesim/config.h"
+#include "routesim/delivery.h"
+#include "routesim/kafka.h"
+#include "routesim/routes.h"
+
+struct rs_daemon {
+	uv_loop_t *loop;
+	const struct rs_config *cfg;
+	struct rs_kafka kafka;
+	struct rs_routes routes;
+	struct rs_sched sched;
+	size_t pending;		/* requests waiting for their route */
+	int exit_code;
+	bool stopping, kafka_stopped, routes_closed;
+	void (*on_stopped)(struct rs_daemon *);
+	void *data;		/* for the owner */
+};
+
+/*
+ * Starts consuming; data is stored in d->data.  Returns 0, or a negative code with err set; after a
+ * failure the caller must run the loop once more before freeing d.
+ */
+int rs_daemon_start(struct rs_daemon *d, uv_loop_t *loop,
+    const struct rs_config *cfg, void (*on_stopped)(struct rs_daemon *),
+    void *data, char *err, size_t errlen);
+
+/* Begins an orderly stop; exit_code is kept for the owner (the first
+ * non-zero one wins).  Safe to call more than once. */
+void rs_daemon_stop(struct rs_daemon *d, int exit_code);
+
+#endif

@@ -1,0 +1,129 @@
+/*
+ * kafka.h - the bridge between librdkafka and the libuv loop.
+ *
+ * Owns one consumer (the request topic, in the configured group) and one
+ * producer (positions) for the whole process.  Neither is ever polled in a
+ * busy loop: each has its queue's IO event enabled on an eventfd that a
+ * uv_poll_t watches, and every wake-up drains the queue (librdkafka writes
+ * the fd only when a queue goes from empty to non-empty).  A large backlog
+ * is drained in slices of RS_KAFKA_DRAIN_BUDGET events with a uv_idle_t
+ * carrying on, so timers keep running.  A one-second fallback timer drains
+ * both queues as well, so a lost wake-up costs at most a second and
+ * max.poll.interval.ms can never expire.  All librdkafka callbacks
+ * (messages, delivery reports, rebalances, errors and logs, routed with
+ * log.queue) therefore run on the loop thread.
+ *
+ * Properties: routesim's defaults first, then the user's (-X and the
+ * original's sasl/security names), each given only to the client type
+ * that knows it (librdkafka's own property table says which), then the
+ * few properties routesim's correctness depends on.
+ *
+ * Offsets: enable.auto.offset.store is off; the owner says which request
+ * offsets may be committed with rs_kafka_store_offset(), and auto-commit
+ * commits them.
+ *
+ * Ownership: struct rs_kafka is embedded by its owner and must outlive
+ * rs_kafka_stop()'s callback, after which everything it created is gone.
+ */
+#ifndef ROUTESIM_KAFKA_H
+#define ROUTESIM_KAFKA_H
+
+#include <librdkafka/rdkafka.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "routesim/config.h"
+
+#define RS_KAFKA_DRAIN_BUDGET 10000
+
+struct rs_kafka;
+
+/*
+ * A librdkafka queue wired into the loop: the queue's IO event writes an
+ * eventfd that a uv_poll_t watches; cb runs on the loop thread and must
+ * call rs_kafka_watch_rearm() before it drains the queue.  Usable for any
+ * client (the demo's consumer uses one too).
+ */
+struct rs_kafka_watch {
+	uv_poll_t poll;
+	int fd;
+	rd_kafka_queue_t *queue;	/* not owned */
+	void (*cb)(struct rs_kafka_watch *w);
+	void *data;
+};
+
+int rs_kafka_watch_init(struct rs_kafka_watch *w, uv_loop_t *loop,
+    rd_kafka_queue_t *queue, void (*cb)(struct rs_kafka_watch *),
+    void *data);
+void rs_kafka_watch_rearm(struct rs_kafka_watch *w);
+/* Disables the IO event and closes the handle; close_cb gets the poll
+ * handle, the eventfd is closed before it runs. */
+void rs_kafka_watch_close(struct rs_kafka_watch *w, uv_close_cb close_cb);
+
+struct rs_kafka_cbs {
+	/* A message from the request topic; valid during the call only. */
+	void (*on_request)(void *ud, const rd_kafka_message_t *m);
+	/* Delivery report of a message produced with this opaque. */
+	void (*on_delivery)(void *ud, void *opaque, rd_kafka_resp_err_t err);
+	/* The producer queue has room again after rs_kafka_produce()
+	 * returned -ENOBUFS. */
+	void (*on_room)(void *ud);
+	/* librdkafka raised a fatal error; the owner should stop. */
+	void (*on_fatal)(void *ud, const char *reason);
+	/* rs_kafka_stop() finished; undelivered = positions given up. */
+	void (*on_stopped)(void *ud, size_t undelivered);
+};
+
+struct rs_kafka {
+	uv_loop_t *loop;
+	struct rs_kafka_cbs cbs;
+	void *ud;
+	rd_kafka_t *consumer, *producer;
+	rd_kafka_queue_t *cq, *pq;
+	rd_kafka_topic_t *ptopic;
+	rd_kafka_topic_partition_list_t *to_store;
+	struct rs_kafka_watch cwatch, pwatch;
+	uv_idle_t more;
+	uv_timer_t fallback, deadline;
+	unsigned open_handles;
+	bool full, consuming, stopping, closing_consumer, deadline_hit;
+	size_t undelivered;
+	const char *read_topic;
+};
+
+/*
+ * Checks that every librdkafka property in cfg is known and valid for at
+ * least one client.  Returns 0 or -EINVAL with a message in err.
+ */
+int rs_kafka_check_config(const struct rs_config *cfg, char *err,
+    size_t errlen);
+
+/* Creates both clients, subscribes, and starts watching their queues. */
+int rs_kafka_start(struct rs_kafka *k, uv_loop_t *loop,
+    const struct rs_config *cfg, const struct rs_kafka_cbs *cbs, void *ud,
+    char *err, size_t errlen);
+
+/*
+ * Queues one message (copied) to the position topic.  Returns 0; -ENOBUFS
+ * when the local queue is full (on_room follows); -EIO for any other
+ * failure, logged here.
+ */
+int rs_kafka_produce(struct rs_kafka *k, const void *key, size_t keylen,
+    const void *payload, size_t len, void *opaque);
+
+/* Marks a request offset as done: offset + 1 is committed next time. */
+void rs_kafka_store_offset(struct rs_kafka *k, int32_t partition,
+    int64_t offset);
+
+/* Messages waiting in the producer (queued or in flight). */
+size_t rs_kafka_outq_len(const struct rs_kafka *k);
+
+/*
+ * Stops consuming, closes the consumer (leaving the group, committing
+ * stored offsets), waits up to timeout_ms for queued positions, then
+ * destroys both clients and calls on_stopped.
+ */
+void rs_kafka_stop(struct rs_kafka *k, unsigned timeout_ms);
+
+#endif

@@ -1,0 +1,67 @@
+/*
+ * position.h - encoding of position messages, byte-compatible with the
+ * original Go simulator (encoding/json):
+ *
+ *   {"routeId":"1","clientId":"1","position":[-15.82594,-47.92923],"finished":false}
+ *
+ * Field order as above, no spaces, no trailing newline.  Numbers are in
+ * their shortest round-trip form, in fixed notation for 1e-6 <= |x| < 1e21
+ * and exponent notation otherwise ("1e-7"), as Go prints float64.  Strings
+ * are escaped as Go does: \" \\ \n \r \t, other control characters and
+ * < > & U+2028 U+2029 as \uXXXX, invalid UTF-8 as \ufffd.
+ *
+ * A message is assembled from three parts so that a tick does no
+ * formatting: a per-delivery prefix (rendered once), a per-point pair
+ * (rendered once per route, see route.h) and a constant suffix.
+ *
+ * Nothing here keeps state.  rs_position_prefix() returns heap memory the
+ * caller frees; everything else writes into caller buffers.
+ */
+#ifndef ROUTESIM_POSITION_H
+#define ROUTESIM_POSITION_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "routesim/config.h"
+
+/* Enough for any double in Go's format, with its NUL. */
+#define RS_NUMBER_MAX 32
+/* Enough for "[a,b]" with its NUL. */
+#define RS_PAIR_MAX (2 * RS_NUMBER_MAX + 4)
+/* Longest suffix: ",\"finished\":false}". */
+#define RS_SUFFIX_MAX 20
+
+/* Writes v in Go's encoding/json form; returns its length. */
+size_t rs_number_format(double v, char buf[RS_NUMBER_MAX]);
+
+/* Writes "[lat,lng]" or "[lng,lat]"; returns its length. */
+size_t rs_pair_format(double lat, double lng, enum rs_position_order order,
+    char buf[RS_PAIR_MAX]);
+
+/*
+ * Returns a heap string {"routeId":"<r>","clientId":"<c>","position":
+ * and stores its length in *len; NULL when out of memory.
+ */
+char *rs_position_prefix(const char *route_id, const char *client_id,
+    size_t *len);
+
+/* Appends the JSON string body of s (without quotes) as Go escapes it. */
+size_t rs_json_escape(char *out, const char *s);
+/* Worst-case length of rs_json_escape() output for n input bytes. */
+static inline size_t
+rs_json_escape_max(size_t n)
+{
+	return n * 6;
+}
+
+/* Length of the valid UTF-8 sequence at s (NUL-terminated), 0 if the bytes
+ * there are not valid UTF-8 (overlong, surrogate, truncated...). */
+size_t rs_utf8_seq_len(const unsigned char *s);
+
+/* Writes prefix + pair + suffix into buf (cap bytes); returns the length,
+ * or 0 if it does not fit. */
+size_t rs_position_encode(char *buf, size_t cap, const char *prefix,
+    size_t prefix_len, const char *pair, size_t pair_len, bool finished);
+
+#endif

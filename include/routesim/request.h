@@ -1,0 +1,56 @@
+/*
+ * request.h - parsing of delivery requests from the read topic:
+ *
+ *   {"clientId":"1","routeId":"1"}
+ *
+ * Both fields must be JSON strings.  routeId must be a plain name
+ * ([A-Za-z0-9_-], 1 to RS_ROUTE_ID_MAX bytes) so it can never name a file
+ * outside the route folder.  clientId may be empty (backends send "" when a
+ * route is started over REST) but must be valid UTF-8 without NUL.  Other
+ * fields are ignored, as the original ignores them.
+ *
+ * Also defines the reasons a request is rejected, shared by every module
+ * that rejects one and by the metrics.
+ *
+ * Ownership: rs_request_parse() fills a caller-provided struct with heap
+ * strings; rs_request_free() releases them.
+ */
+#ifndef ROUTESIM_REQUEST_H
+#define ROUTESIM_REQUEST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define RS_REQUEST_MAX_BYTES 4096
+#define RS_ROUTE_ID_MAX 64
+
+enum rs_reject {
+	RS_REJECT_TOO_LARGE = 0,	/* message over RS_REQUEST_MAX_BYTES */
+	RS_REJECT_BAD_JSON,		/* not a JSON object */
+	RS_REJECT_BAD_FIELD,		/* clientId/routeId missing or bad */
+	RS_REJECT_BAD_ROUTE_ID,		/* routeId not a plain name */
+	RS_REJECT_UNKNOWN_ROUTE,	/* no such route file */
+	RS_REJECT_BAD_ROUTE,		/* route file empty or malformed */
+	RS_REJECT_COUNT
+};
+
+/* Short label for logs and metrics: "too_large", "bad_json", ... */
+const char *rs_reject_name(enum rs_reject why);
+
+struct rs_request {
+	char *client_id;
+	char *route_id;
+};
+
+/* True if id is a plain route name (see above). */
+bool rs_route_id_valid(const char *id);
+
+/*
+ * Parses len bytes (not NUL-terminated).  Returns 0 and fills req, or
+ * -EINVAL and sets *why and a message in err; -ENOMEM.
+ */
+int rs_request_parse(const void *buf, size_t len, struct rs_request *req,
+    enum rs_reject *why, char *err, size_t errlen);
+void rs_request_free(struct rs_request *req);
+
+#endif

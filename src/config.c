@@ -1,0 +1,606 @@
+/*
+ * config.c - the settings table and the three places settings come from.
+ *
+ * Every value is applied with its source; a value from a lower source never
+ * overwrites one from a higher source, so flags, the environment and the
+ * .env file can be read in any order (flags first, since --env-file names
+ * the file).
+ */
+#include "routesim/config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "routesim/dotenv.h"
+#include "routesim/version.h"
+
+#define ENV_FILE_MAX (1024 * 1024)
+
+enum type {
+	T_STR,		/* non-empty string */
+	T_MS,		/* milliseconds, an unsigned integer within [min, max] */
+	T_ORDER,	/* latlng | lnglat */
+	T_LOGLEVEL,
+	T_LOGFORMAT,
+	T_KAFKA,	/* librdkafka property named by env, passed through */
+};
+
+struct setting {
+	const char *flag;	/* long option, NULL for none */
+	int shortopt;		/* 0 for none */
+	const char *env;	/* environment and .env name */
+	const char *arg;	/* metavariable in --help */
+	enum type type;
+	size_t off;		/* field in struct rs_config */
+	const char *def;	/* default, as text; NULL for none */
+	unsigned min, max;
+	const char *help;
+};
+
+#define F(field) offsetof(struct rs_config, field)
+
+static const struct setting settings[] = {
+	{"bootstrap-servers", 'b', "KafkaBootstrapServers", "HOSTS", T_STR,
+	    F(bootstrap_servers), "localhost:9092", 0, 0,
+	    "Kafka brokers, host:port[,host:port...]"},
+	{"read-topic", 0, "KafkaReadTopic", "TOPIC", T_STR, F(read_topic),
+	    "route.new-direction", 0, 0, "topic of delivery requests"},
+	{"produce-topic", 0, "KafkaProduceTopic", "TOPIC", T_STR,
+	    F(produce_topic), "route.new-position", 0, 0,
+	    "topic of positions"},
+	{"group-id", 'G', "KafkaConsumerGroupId", "GROUP", T_STR, F(group_id),
+	    "simulator", 0, 0, "consumer group of the request topic"},
+	{"destinations", 'd', "ROUTESIM_DESTINATIONS", "DIR", T_STR,
+	    F(destinations), "./destinations", 0, 0,
+	    "folder of route files <routeId>.txt"},
+	{"interval", 'i', "ROUTESIM_INTERVAL_MS", "MS", T_MS, F(interval_ms),
+	    "500", 1, 3600000, "time between two positions of a delivery"},
+	{"position-order", 0, "ROUTESIM_POSITION_ORDER", "latlng|lnglat",
+	    T_ORDER, F(position_order), "latlng", 0, 0,
+	    "order of the pair in \"position\" (see README)"},
+	{"shutdown-timeout", 0, "ROUTESIM_SHUTDOWN_TIMEOUT_MS", "MS", T_MS,
+	    F(shutdown_timeout_ms), "10000", 0, 3600000,
+	    "on SIGTERM, how long to wait for queued positions"},
+	{"log-level", 0, "ROUTESIM_LOG_LEVEL", "error|warn|info|debug",
+	    T_LOGLEVEL, F(log_level), "info", 0, 0, "least severe level logged"},
+	{"log-format", 0, "ROUTESIM_LOG_FORMAT", "text|json", T_LOGFORMAT,
+	    F(log_format), "text", 0, 0, "log line format"},
+	{"env-file", 0, "ROUTESIM_ENV_FILE", "FILE", T_STR, F(env_file),
+	    ".env", 0, 0, "godotenv file read at startup (missing is fine)"},
+	{NULL, 0, "security.protocol", NULL, T_KAFKA, 0, NULL, 0, 0,
+	    "librdkafka security.protocol (e.g. SASL_SSL)"},
+	{NULL, 0, "sasl.mechanisms", NULL, T_KAFKA, 0, NULL, 0, 0,
+	    "librdkafka sasl.mechanisms (e.g. PLAIN)"},
+	{NULL, 0, "sasl.username", NULL, T_KAFKA, 0, NULL, 0, 0,
+	    "librdkafka sasl.username"},
+	{NULL, 0, "sasl.password", NULL, T_KAFKA, 0, NULL, 0, 0,
+	    "librdkafka sasl.password"},
+};
+
+#define NSETTINGS (sizeof(settings) / sizeof(settings[0]))
+_Static_assert(NSETTINGS <= RS_NSETTINGS_MAX, "raise RS_NSETTINGS_MAX");
+
+/* Options that select a mode rather than set a value. */
+enum {
+	OPT_X = 'X',
+	OPT_HELP = 'h',
+	OPT_VERSION = 'V',
+	OPT_CHECK = 'n',
+	OPT_PRINT = 1000,
+	OPT_DEMO,
+	OPT_SERVE,
+	OPT_SETTING_BASE = 2000,
+};
+
+static const char *const source_names[] = {"default", ".env", "environment",
+    "flag"};
+
+static int
+errf(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int
+errf(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
+/* How to name setting s in a message about a value from src. */
+static void
+setting_label(const struct setting *s, enum rs_source src, char *buf,
+    size_t len)
+{
+	if (src == RS_SRC_FLAG && s->flag != NULL)
+		snprintf(buf, len, "--%s", s->flag);
+	else
+		snprintf(buf, len, "%s (%s)", s->env, source_names[src]);
+}
+
+bool
+rs_config_is_secret(const char *name)
+{
+	return strstr(name, "password") != NULL ||
+	    strstr(name, "secret") != NULL ||
+	    strncmp(name, "ssl.key", 7) == 0 ||
+	    strcmp(name, "sasl.oauthbearer.config") == 0;
+}
+
+const char *
+rs_position_order_name(enum rs_position_order order)
+{
+	return order == RS_ORDER_LNGLAT ? "lnglat" : "latlng";
+}
+
+static int
+set_kafka_prop(struct rs_config *cfg, const char *name, const char *value,
+    enum rs_source src)
+{
+	struct rs_kafka_prop *p, *grown;
+	char *v;
+
+	for (size_t i = 0; i < cfg->nkafka_props; i++) {
+		p = &cfg->kafka_props[i];
+		if (strcmp(p->name, name) != 0)
+			continue;
+		if (src < p->source)
+			return 0;
+		if ((v = strdup(value)) == NULL)
+			return -ENOMEM;
+		free(p->value);
+		p->value = v;
+		p->source = src;
+		return 0;
+	}
+	grown = realloc(cfg->kafka_props,
+	    (cfg->nkafka_props + 1) * sizeof(*grown));
+	if (grown == NULL)
+		return -ENOMEM;
+	cfg->kafka_props = grown;
+	p = &grown[cfg->nkafka_props];
+	p->name = strdup(name);
+	p->value = strdup(value);
+	p->source = src;
+	if (p->name == NULL || p->value == NULL) {
+		free(p->name);
+		free(p->value);
+		return -ENOMEM;
+	}
+	cfg->nkafka_props++;
+	return 0;
+}
+
+static int
+parse_ms(const char *v, unsigned min, unsigned max, unsigned *out)
+{
+	unsigned long n;
+	char *end;
+
+	if (*v < '0' || *v > '9')
+		return -EINVAL;
+	errno = 0;
+	n = strtoul(v, &end, 10);
+	if (errno != 0 || *end != '\0' || n < min || n > max)
+		return -EINVAL;
+	*out = (unsigned)n;
+	return 0;
+}
+
+static int
+apply(struct rs_config *cfg, size_t idx, const char *value,
+    enum rs_source src, char *err, size_t errlen)
+{
+	const struct setting *s = &settings[idx];
+	char *base = (char *)cfg, label[96];
+	char **str;
+	int rc = 0;
+
+	if (src < cfg->sources[idx])
+		return 0;
+	setting_label(s, src, label, sizeof(label));
+	if (*value == '\0')
+		return errf(err, errlen, "%s: empty value", label);
+
+	switch (s->type) {
+	case T_STR:
+		str = (char **)(void *)(base + s->off);
+		free(*str);
+		if ((*str = strdup(value)) == NULL)
+			return -ENOMEM;
+		break;
+	case T_MS:
+		if (parse_ms(value, s->min, s->max,
+		    (unsigned *)(void *)(base + s->off)) != 0)
+			return errf(err, errlen,
+			    "%s: invalid value '%s': expected milliseconds "
+			    "from %u to %u", label, value, s->min, s->max);
+		break;
+	case T_ORDER:
+		if (strcmp(value, "latlng") == 0)
+			cfg->position_order = RS_ORDER_LATLNG;
+		else if (strcmp(value, "lnglat") == 0)
+			cfg->position_order = RS_ORDER_LNGLAT;
+		else
+			return errf(err, errlen, "%s: invalid value '%s': "
+			    "expected latlng or lnglat", label, value);
+		break;
+	case T_LOGLEVEL:
+		if (rs_log_level_parse(value, &cfg->log_level) != 0)
+			return errf(err, errlen, "%s: invalid value '%s': "
+			    "expected error, warn, info or debug", label,
+			    value);
+		break;
+	case T_LOGFORMAT:
+		if (rs_log_format_parse(value, &cfg->log_format) != 0)
+			return errf(err, errlen, "%s: invalid value '%s': "
+			    "expected text or json", label, value);
+		break;
+	case T_KAFKA:
+		rc = set_kafka_prop(cfg, s->env, value, src);
+		break;
+	}
+	if (rc == 0)
+		cfg->sources[idx] = src;
+	return rc;
+}
+
+static int
+find_env(const char *name, size_t len)
+{
+	for (size_t i = 0; i < NSETTINGS; i++)
+		if (strlen(settings[i].env) == len &&
+		    strncmp(settings[i].env, name, len) == 0)
+			return (int)i;
+	return -1;
+}
+
+static int
+load_environment(struct rs_config *cfg, char *const envp[], char *err,
+    size_t errlen)
+{
+	for (; envp != NULL && *envp != NULL; envp++) {
+		const char *eq = strchr(*envp, '=');
+		int idx, rc;
+
+		if (eq == NULL || eq[1] == '\0')
+			continue;
+		if ((idx = find_env(*envp, (size_t)(eq - *envp))) < 0)
+			continue;
+		if ((rc = apply(cfg, (size_t)idx, eq + 1, RS_SRC_ENV, err,
+		    errlen)) != 0)
+			return rc;
+	}
+	return 0;
+}
+
+struct dotenv_ctx {
+	struct rs_config *cfg;
+	const char *path;
+	char *err;
+	size_t errlen;
+};
+
+static int
+dotenv_cb(void *ud, const char *key, const char *value, unsigned line)
+{
+	struct dotenv_ctx *ctx = ud;
+	char inner[256];
+	int idx, rc;
+
+	if (*value == '\0')
+		return 0;
+	if ((idx = find_env(key, strlen(key))) < 0) {
+		log_debug("%s:%u: ignoring unknown name %s", ctx->path, line,
+		    key);
+		return 0;
+	}
+	rc = apply(ctx->cfg, (size_t)idx, value, RS_SRC_DOTENV, inner,
+	    sizeof(inner));
+	if (rc == -EINVAL)
+		errf(ctx->err, ctx->errlen, "%s:%u: %s", ctx->path, line,
+		    inner);
+	return rc;
+}
+
+static int
+load_dotenv(struct rs_config *cfg, bool explicit, char *err, size_t errlen)
+{
+	struct dotenv_ctx ctx = {cfg, cfg->env_file, err, errlen};
+	char *buf = NULL, perr[200];
+	size_t len;
+	FILE *f;
+	int rc;
+
+	if ((f = fopen(cfg->env_file, "rb")) == NULL) {
+		if (errno == ENOENT && !explicit)
+			return 0;
+		return errf(err, errlen, "%s: %s", cfg->env_file,
+		    strerror(errno));
+	}
+	if ((buf = malloc(ENV_FILE_MAX + 1)) == NULL) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	len = fread(buf, 1, ENV_FILE_MAX + 1, f);
+	if (ferror(f)) {
+		rc = errf(err, errlen, "%s: read error", cfg->env_file);
+		goto out;
+	}
+	if (len > ENV_FILE_MAX) {
+		rc = errf(err, errlen, "%s: larger than %d bytes",
+		    cfg->env_file, ENV_FILE_MAX);
+		goto out;
+	}
+	rc = rs_dotenv_parse(buf, len, dotenv_cb, &ctx, perr, sizeof(perr));
+	if (rc == -EINVAL && perr[0] != '\0')
+		errf(err, errlen, "%s: %s", cfg->env_file, perr);
+out:
+	free(buf);
+	fclose(f);
+	return rc;
+}
+
+static int
+apply_x(struct rs_config *cfg, const char *arg, char *err, size_t errlen)
+{
+	const char *eq = strchr(arg, '=');
+	char name[256];
+
+	if (eq == NULL || eq == arg || (size_t)(eq - arg) >= sizeof(name))
+		return errf(err, errlen, "-X %s: expected property=value",
+		    arg);
+	memcpy(name, arg, (size_t)(eq - arg));
+	name[eq - arg] = '\0';
+	if (eq[1] == '\0')
+		return errf(err, errlen, "-X %s: empty value", name);
+	return set_kafka_prop(cfg, name, eq + 1, RS_SRC_FLAG);
+}
+
+static int
+parse_flags(struct rs_config *cfg, int argc, char *const argv[], char *err,
+    size_t errlen)
+{
+	static const struct option fixed[] = {
+		{"help", no_argument, NULL, OPT_HELP},
+		{"version", no_argument, NULL, OPT_VERSION},
+		{"check", no_argument, NULL, OPT_CHECK},
+		{"print-config", no_argument, NULL, OPT_PRINT},
+		{"demo", no_argument, NULL, OPT_DEMO},
+		{"serve", no_argument, NULL, OPT_SERVE},
+	};
+	struct option opts[NSETTINGS + sizeof(fixed) / sizeof(fixed[0]) + 1];
+	char shorts[64] = ":X:hVn";
+	size_t n = 0, ns = strlen(shorts);
+	int c, rc;
+
+	for (size_t i = 0; i < NSETTINGS; i++) {
+		if (settings[i].flag == NULL)
+			continue;
+		opts[n++] = (struct option){settings[i].flag,
+		    required_argument, NULL, OPT_SETTING_BASE + (int)i};
+		if (settings[i].shortopt != 0) {
+			shorts[ns++] = (char)settings[i].shortopt;
+			shorts[ns++] = ':';
+		}
+	}
+	shorts[ns] = '\0';
+	memcpy(&opts[n], fixed, sizeof(fixed));
+	n += sizeof(fixed) / sizeof(fixed[0]);
+	opts[n] = (struct option){NULL, 0, NULL, 0};
+
+	optind = 0;	/* glibc: full reinitialisation, for tests */
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, shorts, opts, NULL)) != -1) {
+		size_t idx = NSETTINGS;
+
+		switch (c) {
+		case OPT_X:
+			if ((rc = apply_x(cfg, optarg, err, errlen)) != 0)
+				return rc;
+			continue;
+		case OPT_HELP:
+			cfg->mode = RS_MODE_HELP;
+			continue;
+		case OPT_VERSION:
+			cfg->mode = RS_MODE_VERSION;
+			continue;
+		case OPT_CHECK:
+			cfg->mode = RS_MODE_CHECK;
+			continue;
+		case OPT_PRINT:
+			cfg->mode = RS_MODE_PRINT_CONFIG;
+			continue;
+		case OPT_DEMO:
+			cfg->mode = RS_MODE_DEMO;
+			continue;
+		case OPT_SERVE:
+			cfg->serve = true;
+			continue;
+		case ':':
+			return errf(err, errlen, "%s: missing value",
+			    argv[optind - 1]);
+		case '?':
+			if (optopt != 0)
+				return errf(err, errlen, "unknown flag -%c",
+				    optopt);
+			return errf(err, errlen, "unknown flag %s",
+			    argv[optind - 1]);
+		default:
+			if (c >= OPT_SETTING_BASE)
+				idx = (size_t)(c - OPT_SETTING_BASE);
+			else
+				for (idx = 0; idx < NSETTINGS; idx++)
+					if (settings[idx].shortopt == c)
+						break;
+			break;
+		}
+		if (idx >= NSETTINGS)
+			return errf(err, errlen, "unknown flag -%c", c);
+		if ((rc = apply(cfg, idx, optarg, RS_SRC_FLAG, err,
+		    errlen)) != 0)
+			return rc;
+	}
+	if (optind < argc) {
+		if (cfg->mode != RS_MODE_DEMO)
+			return errf(err, errlen, "unexpected argument '%s' "
+			    "(route names are only taken with --demo)",
+			    argv[optind]);
+		cfg->demo_routes = (const char *const *)&argv[optind];
+		cfg->ndemo_routes = (size_t)(argc - optind);
+	}
+	if (cfg->serve && cfg->mode != RS_MODE_DEMO)
+		return errf(err, errlen, "--serve is only valid with --demo");
+	return 0;
+}
+
+static enum rs_source
+env_file_source(const struct rs_config *cfg)
+{
+	for (size_t i = 0; i < NSETTINGS; i++)
+		if (settings[i].type == T_STR && settings[i].off == F(env_file))
+			return cfg->sources[i];
+	return RS_SRC_DEFAULT;
+}
+
+int
+rs_config_load(struct rs_config *cfg, int argc, char *const argv[],
+    char *const envp[], char *err, size_t errlen)
+{
+	int rc;
+
+	memset(cfg, 0, sizeof(*cfg));
+	for (size_t i = 0; i < NSETTINGS; i++) {
+		if (settings[i].def == NULL)
+			continue;
+		if ((rc = apply(cfg, i, settings[i].def, RS_SRC_DEFAULT, err,
+		    errlen)) != 0)
+			return rc;
+	}
+	if ((rc = parse_flags(cfg, argc, argv, err, errlen)) != 0)
+		return rc;
+	if ((rc = load_environment(cfg, envp, err, errlen)) != 0)
+		return rc;
+	if (cfg->mode == RS_MODE_HELP || cfg->mode == RS_MODE_VERSION)
+		return 0;
+	/* A file named by flag or environment must exist; ./.env need not. */
+	return load_dotenv(cfg, env_file_source(cfg) >= RS_SRC_ENV, err,
+	    errlen);
+}
+
+void
+rs_config_free(struct rs_config *cfg)
+{
+	char *base = (char *)cfg;
+
+	for (size_t i = 0; i < NSETTINGS; i++) {
+		if (settings[i].type != T_STR)
+			continue;
+		free(*(char **)(void *)(base + settings[i].off));
+	}
+	for (size_t i = 0; i < cfg->nkafka_props; i++) {
+		free(cfg->kafka_props[i].name);
+		free(cfg->kafka_props[i].value);
+	}
+	free(cfg->kafka_props);
+	memset(cfg, 0, sizeof(*cfg));
+}
+
+void
+rs_config_usage(FILE *out, const char *progname)
+{
+	char left[80];
+
+	fprintf(out,
+	    "usage: %s [options]\n"
+	    "       %s --demo [--serve] [ROUTE...]\n\n"
+	    "Consumes delivery requests {\"clientId\":\"...\",\"routeId\":\"...\"}"
+	    " from Kafka and\nstreams one position per route point.\n\n"
+	    "Settings (flag, then environment / .env name):\n",
+	    progname, progname);
+	for (size_t i = 0; i < NSETTINGS; i++) {
+		const struct setting *s = &settings[i];
+
+		if (s->flag == NULL)
+			continue;
+		if (s->shortopt != 0)
+			snprintf(left, sizeof(left), "-%c, --%s %s",
+			    s->shortopt, s->flag, s->arg);
+		else
+			snprintf(left, sizeof(left), "    --%s %s", s->flag,
+			    s->arg);
+		fprintf(out, "  %-40s %s\n  %-40s   env %s, default %s\n",
+		    left, s->help, "", s->env, s->def ? s->def : "(none)");
+	}
+	fprintf(out, "  %-40s %s\n", "-X, PROPERTY=VALUE",
+	    "librdkafka property for consumer and producer (repeatable)");
+	fprintf(out, "\nlibrdkafka properties also read from the environment"
+	    " / .env:\n");
+	for (size_t i = 0; i < NSETTINGS; i++)
+		if (settings[i].type == T_KAFKA)
+			fprintf(out, "  %-40s %s\n", settings[i].env,
+			    settings[i].help);
+	fprintf(out,
+	    "\nModes:\n"
+	    "  %-40s %s\n  %-40s %s\n  %-40s %s\n  %-40s %s\n"
+	    "  %-40s %s\n  %-40s %s\n  %-40s %s\n",
+	    "    --demo [ROUTE...]", "run against an in-process mock Kafka "
+	    "and print positions",
+	    "    --serve", "with --demo: keep running for other clients",
+	    "-n, --check", "check the configuration and routes, then exit",
+	    "    --print-config", "print the effective configuration "
+	    "(secrets masked)",
+	    "-h, --help", "this text",
+	    "-V, --version", "print the version",
+	    "", "exit status: 0 ok, 1 runtime error, 2 usage error");
+}
+
+void
+rs_config_print(const struct rs_config *cfg, FILE *out)
+{
+	const char *base = (const char *)cfg;
+	char value[32];
+	const char *v;
+
+	for (size_t i = 0; i < NSETTINGS; i++) {
+		const struct setting *s = &settings[i];
+
+		switch (s->type) {
+		case T_STR:
+			v = *(char *const *)(const void *)(base + s->off);
+			break;
+		case T_MS:
+			snprintf(value, sizeof(value), "%u",
+			    *(const unsigned *)(const void *)(base + s->off));
+			v = value;
+			break;
+		case T_ORDER:
+			v = rs_position_order_name(cfg->position_order);
+			break;
+		case T_LOGLEVEL:
+			v = rs_log_level_name(cfg->log_level);
+			break;
+		case T_LOGFORMAT:
+			v = cfg->log_format == RS_LOG_JSON ? "json" : "text";
+			break;
+		default:
+			continue;	/* printed with the properties below */
+		}
+		fprintf(out, "%-28s = %-24s # %s, %s\n", s->env, v,
+		    s->flag ? s->flag : "-", source_names[cfg->sources[i]]);
+	}
+	for (size_t i = 0; i < cfg->nkafka_props; i++) {
+		const struct rs_kafka_prop *p = &cfg->kafka_props[i];
+
+		fprintf(out, "%-28s = %-24s # librdkafka, %s\n", p->name,
+		    rs_config_is_secret(p->name) ? "********" : p->value,
+		    source_names[p->source]);
+	}
+}

@@ -1,0 +1,369 @@
+/*
+ * demo.c - the --demo mode.
+ *
+ * Everything runs on one loop: the daemon, a consumer of the position
+ * topic (a plain assign of every partition, no group) and the producer
+ * that hosts the mock cluster, which also writes the requests.
+ */
+#include "routesim/demo.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <uv.h>
+
+#include "routesim/daemon.h"
+#include "routesim/kafka.h"
+#include "routesim/log.h"
+#include "routesim/mock.h"
+#include "routesim/request.h"
+#include "routesim/route.h"
+
+#define DEMO_PARTITIONS 3
+
+/* One delivery seen on the position topic. */
+struct seen {
+	char route[RS_ROUTE_ID_MAX + 1];
+	char client[96];
+	size_t count, total;	/* total: 0 when not started by the demo */
+	uint64_t first_ms;
+	bool finished;
+};
+
+struct demo {
+	uv_loop_t loop;
+	struct rs_config *cfg;
+	struct rs_mock mock;
+	struct rs_daemon daemon;
+	rd_kafka_t *watch;		/* consumer of positions */
+	rd_kafka_queue_t *wq, *mq;
+	struct rs_kafka_watch wwatch, mwatch;
+	uv_signal_t sigint, sigterm;
+	struct seen *seen;
+	size_t nseen, remaining;
+	int exit_code;
+	bool stopping;
+};
+
+static const char *const default_routes[] = {"1", "2", "3"};
+
+static struct seen *
+find_seen(struct demo *dm, const char *route, const char *client)
+{
+	struct seen *grown;
+
+	for (size_t i = 0; i < dm->nseen; i++)
+		if (strcmp(dm->seen[i].route, route) == 0 &&
+		    strcmp(dm->seen[i].client, client) == 0)
+			return &dm->seen[i];
+	if ((grown = realloc(dm->seen, (dm->nseen + 1) * sizeof(*grown))) ==
+	    NULL)
+		return NULL;
+	dm->seen = grown;
+	memset(&grown[dm->nseen], 0, sizeof(*grown));
+	snprintf(grown[dm->nseen].route, sizeof(grown->route), "%s", route);
+	snprintf(grown[dm->nseen].client, sizeof(grown->client), "%s",
+	    client);
+	return &grown[dm->nseen++];
+}
+
+static void demo_stop(struct demo *dm, int exit_code);
+
+static void
+print_position(struct demo *dm, const rd_kafka_message_t *m)
+{
+	cJSON *root = cJSON_ParseWithLength(m->payload, m->len);
+	const cJSON *route, *client, *pos, *fin;
+	struct seen *s;
+	uint64_t now = uv_now(&dm->loop);
+	char *text;
+
+	route = cJSON_GetObjectItemCaseSensitive(root, "routeId");
+	client = cJSON_GetObjectItemCaseSensitive(root, "clientId");
+	pos = cJSON_GetObjectItemCaseSensitive(root, "position");
+	fin = cJSON_GetObjectItemCaseSensitive(root, "finished");
+	if (!cJSON_IsString(route) || !cJSON_IsString(client) ||
+	    cJSON_GetArraySize(pos) != 2 || !cJSON_IsBool(fin) ||
+	    (s = find_seen(dm, route->valuestring, client->valuestring)) ==
+	    NULL) {
+		printf("unexpected message: %.*s\n", (int)m->len,
+		    (const char *)m->payload);
+		goto out;
+	}
+	if (s->count++ == 0)
+		s->first_ms = now;
+	if (s->total > 0)
+		printf("route %-4s client %-10s %4zu/%-4zu", s->route,
+		    s->client, s->count, s->total);
+	else
+		printf("route %-4s client %-10s %4zu     ", s->route,
+		    s->client, s->count);
+	text = cJSON_PrintUnformatted(pos);
+	printf("  position %s", text ? text : "?");
+	cJSON_free(text);
+	if (cJSON_IsTrue(fin)) {
+		printf("  finished after %.1f s", (double)(now - s->first_ms) /
+		    1000.0);
+		if (s->total > 0 && !s->finished && dm->remaining > 0)
+			dm->remaining--;
+		s->finished = true;
+	}
+	printf("\n");
+	fflush(stdout);
+	if (dm->remaining == 0 && !dm->cfg->serve)
+		demo_stop(dm, 0);
+out:
+	cJSON_Delete(root);
+}
+
+static void
+on_positions(struct rs_kafka_watch *w)
+{
+	struct demo *dm = w->data;
+	rd_kafka_message_t *m;
+
+	rs_kafka_watch_rearm(w);
+	while ((m = rd_kafka_consumer_poll(dm->watch, 0)) != NULL) {
+		if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR)
+			log_warnx("demo consumer: %s",
+			    rd_kafka_message_errstr(m));
+		else if (!dm->stopping)
+			print_position(dm, m);
+		rd_kafka_message_destroy(m);
+	}
+}
+
+static void
+on_mock_events(struct rs_kafka_watch *w)
+{
+	struct demo *dm = w->data;
+
+	rs_kafka_watch_rearm(w);
+	rd_kafka_poll(dm->mock.rk, 0);
+}
+
+static int
+send_request(struct demo *dm, const char *route, const char *client)
+{
+	char json[256];
+	rd_kafka_resp_err_t err;
+	int n;
+
+	n = snprintf(json, sizeof(json),
+	    "{\"clientId\":\"%s\",\"routeId\":\"%s\"}", client, route);
+	/* The backend keys requests with the topic name; routesim ignores
+	 * the key. */
+	err = rd_kafka_producev(dm->mock.rk,
+	    RD_KAFKA_V_TOPIC(dm->cfg->read_topic),
+	    RD_KAFKA_V_KEY(dm->cfg->read_topic, strlen(dm->cfg->read_topic)),
+	    RD_KAFKA_V_VALUE(json, (size_t)n),
+	    RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
+	if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+		log_warnx("demo request route=%s: %s", route,
+		    rd_kafka_err2str(err));
+		return -EIO;
+	}
+	return 0;
+}
+
+static int
+start_watch(struct demo *dm, char *err, size_t errlen)
+{
+	rd_kafka_conf_t *conf = rd_kafka_conf_new();
+	rd_kafka_topic_partition_list_t *parts;
+	rd_kafka_resp_err_t kerr;
+	int rc;
+
+	if (rd_kafka_conf_set(conf, "bootstrap.servers",
+	    rs_mock_bootstraps(&dm->mock), err, errlen) != RD_KAFKA_CONF_OK ||
+	    rd_kafka_conf_set(conf, "group.id", "routesim-demo", err, errlen) !=
+	    RD_KAFKA_CONF_OK ||
+	    rd_kafka_conf_set(conf, "enable.auto.commit", "false", err,
+	    errlen) != RD_KAFKA_CONF_OK) {
+		rd_kafka_conf_destroy(conf);
+		return -EINVAL;
+	}
+	if ((dm->watch = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, errlen)) ==
+	    NULL) {
+		rd_kafka_conf_destroy(conf);
+		return -EINVAL;
+	}
+	rd_kafka_poll_set_consumer(dm->watch);
+	parts = rd_kafka_topic_partition_list_new(DEMO_PARTITIONS);
+	for (int i = 0; i < DEMO_PARTITIONS; i++)
+		rd_kafka_topic_partition_list_add(parts,
+		    dm->cfg->produce_topic, i)->offset =
+		    RD_KAFKA_OFFSET_BEGINNING;
+	kerr = rd_kafka_assign(dm->watch, parts);
+	rd_kafka_topic_partition_list_destroy(parts);
+	if (kerr != RD_KAFKA_RESP_ERR_NO_ERROR) {
+		snprintf(err, errlen, "assign: %s", rd_kafka_err2str(kerr));
+		return -EIO;
+	}
+	dm->wq = rd_kafka_queue_get_consumer(dm->watch);
+	if ((rc = rs_kafka_watch_init(&dm->wwatch, &dm->loop, dm->wq,
+	    on_positions, dm)) != 0) {
+		snprintf(err, errlen, "watch: %s", uv_strerror(rc));
+		return rc;
+	}
+	dm->mq = rd_kafka_queue_get_main(dm->mock.rk);
+	if ((rc = rs_kafka_watch_init(&dm->mwatch, &dm->loop, dm->mq,
+	    on_mock_events, dm)) != 0) {
+		snprintf(err, errlen, "watch: %s", uv_strerror(rc));
+		rs_kafka_watch_close(&dm->wwatch, NULL);
+		return rc;
+	}
+	return 0;
+}
+
+static void
+on_signal(uv_signal_t *h, int signum)
+{
+	struct demo *dm = h->data;
+
+	log_info("signal %d: stopping", signum);
+	demo_stop(dm, dm->cfg->serve ? 0 : 130);
+}
+
+static void
+on_daemon_stopped(struct rs_daemon *d)
+{
+	struct demo *dm = d->data;
+
+	if (d->exit_code != 0 && dm->exit_code == 0)
+		dm->exit_code = d->exit_code;
+	rs_kafka_watch_close(&dm->wwatch, NULL);
+	rs_kafka_watch_close(&dm->mwatch, NULL);
+	uv_close((uv_handle_t *)&dm->sigint, NULL);
+	uv_close((uv_handle_t *)&dm->sigterm, NULL);
+}
+
+static void
+demo_stop(struct demo *dm, int exit_code)
+{
+	if (dm->stopping)
+		return;
+	dm->stopping = true;
+	dm->exit_code = exit_code;
+	rs_daemon_stop(&dm->daemon, 0);
+}
+
+/* Loads each route once up front, so a typo fails before anything runs. */
+static int
+plan_routes(struct demo *dm, const char *const *ids, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct rs_route *r;
+		struct seen *s;
+		char err[256], client[32];
+
+		if (!rs_route_id_valid(ids[i])) {
+			fprintf(stderr, "routesim: --demo: '%s' is not a route "
+			    "name\n", ids[i]);
+			return -EINVAL;
+		}
+		if (rs_route_load(dm->cfg->destinations, ids[i],
+		    dm->cfg->position_order, &r, err, sizeof(err)) != 0) {
+			fprintf(stderr, "routesim: --demo: %s\n", err);
+			return -EINVAL;
+		}
+		snprintf(client, sizeof(client), "demo-%zu", i + 1);
+		if ((s = find_seen(dm, ids[i], client)) == NULL) {
+			rs_route_unref(r);
+			return -ENOMEM;
+		}
+		s->total = r->npoints;
+		rs_route_unref(r);
+	}
+	dm->remaining = n;
+	return 0;
+}
+
+int
+rs_demo_run(struct rs_config *cfg)
+{
+	const char *const *ids = cfg->ndemo_routes ? cfg->demo_routes :
+	    default_routes;
+	size_t nids = cfg->ndemo_routes ? cfg->ndemo_routes : 3;
+	struct demo dm;
+	char err[512];
+	char *bootstraps;
+	int rc;
+
+	memset(&dm, 0, sizeof(dm));
+	dm.cfg = cfg;
+	if (plan_routes(&dm, ids, nids) != 0) {
+		free(dm.seen);
+		return 1;
+	}
+	if (rs_mock_start(&dm.mock, 1, err, sizeof(err)) != 0 ||
+	    rs_mock_topic(&dm.mock, cfg->read_topic, DEMO_PARTITIONS) != 0 ||
+	    rs_mock_topic(&dm.mock, cfg->produce_topic, DEMO_PARTITIONS) != 0) {
+		fprintf(stderr, "routesim: --demo: mock cluster: %s\n", err);
+		rs_mock_stop(&dm.mock);
+		free(dm.seen);
+		return 1;
+	}
+	if ((bootstraps = strdup(rs_mock_bootstraps(&dm.mock))) == NULL) {
+		rs_mock_stop(&dm.mock);
+		free(dm.seen);
+		return 1;
+	}
+	free(cfg->bootstrap_servers);
+	cfg->bootstrap_servers = bootstraps;
+	printf("mock Kafka broker at %s (in this process, memory only)\n",
+	    bootstraps);
+	if (cfg->serve)
+		printf("start a route:   echo '{\"clientId\":\"me\","
+		    "\"routeId\":\"1\"}' | kcat -P -b %s -t %s\n"
+		    "watch positions: kcat -C -b %s -t %s\n", bootstraps,
+		    cfg->read_topic, bootstraps, cfg->produce_topic);
+	fflush(stdout);
+
+	if ((rc = uv_loop_init(&dm.loop)) != 0) {
+		fprintf(stderr, "routesim: uv_loop_init: %s\n",
+		    uv_strerror(rc));
+		rs_mock_stop(&dm.mock);
+		free(dm.seen);
+		return 1;
+	}
+	dm.exit_code = 1;
+	if (start_watch(&dm, err, sizeof(err)) != 0) {
+		fprintf(stderr, "routesim: --demo: %s\n", err);
+		goto out;
+	}
+	if (rs_daemon_start(&dm.daemon, &dm.loop, cfg, on_daemon_stopped, &dm,
+	    err, sizeof(err)) != 0) {
+		fprintf(stderr, "routesim: %s\n", err);
+		rs_kafka_watch_close(&dm.wwatch, NULL);
+		rs_kafka_watch_close(&dm.mwatch, NULL);
+		goto out;
+	}
+	uv_signal_init(&dm.loop, &dm.sigint);
+	uv_signal_init(&dm.loop, &dm.sigterm);
+	dm.sigint.data = dm.sigterm.data = &dm;
+	if ((rc = uv_signal_start(&dm.sigint, on_signal, SIGINT)) != 0 ||
+	    (rc = uv_signal_start(&dm.sigterm, on_signal, SIGTERM)) != 0)
+		log_warnx("signals: %s", uv_strerror(rc));
+	dm.exit_code = 0;
+	for (size_t i = 0; i < dm.nseen; i++)
+		if (send_request(&dm, dm.seen[i].route, dm.seen[i].client) != 0)
+			demo_stop(&dm, 1);
+out:
+	rc = uv_run(&dm.loop, UV_RUN_DEFAULT);
+	if (dm.wq != NULL)
+		rd_kafka_queue_destroy(dm.wq);
+	if (dm.mq != NULL)
+		rd_kafka_queue_destroy(dm.mq);
+	if (dm.watch != NULL) {
+		rd_kafka_consumer_close(dm.watch);
+		rd_kafka_destroy(dm.watch);
+	}
+	rs_mock_stop(&dm.mock);
+	if (uv_loop_close(&dm.loop) != 0)
+		log_warnx("demo: loop closed with handles still open");
+	free(dm.seen);
+	return dm.exit_code;
+}

@@ -1,0 +1,800 @@
+/*
+ * kafka.c - librdkafka consumer and producer driven by the libuv loop.
+ */
+#include "routesim/kafka.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "routesim/log.h"
+
+#define FALLBACK_MS 1000
+
+/* ---- Which client knows which property -------------------------------- */
+
+/*
+ * librdkafka documents every property with a C/P column ("C" consumer,
+ * "P" producer, "*" both) in rd_kafka_conf_properties_show().  Reading
+ * that table, rather than keeping a copy, keeps -X right for whatever
+ * librdkafka version is installed and spares users the "is a consumer
+ * property and will be ignored" warnings.
+ */
+struct prop_scope {
+	char *name;
+	char scope;
+};
+
+static struct prop_scope *scopes;
+static size_t nscopes;
+
+static void
+free_scopes(void)
+{
+	for (size_t i = 0; i < nscopes; i++)
+		free(scopes[i].name);
+	free(scopes);
+	scopes = NULL;
+	nscopes = 0;
+}
+
+static int
+load_scopes(void)
+{
+	char *buf = NULL, *line, *save = NULL;
+	size_t len = 0, cap = 0;
+	FILE *f;
+
+	if (scopes != NULL)
+		return 0;
+	if ((f = open_memstream(&buf, &len)) == NULL)
+		return -errno;
+	rd_kafka_conf_properties_show(f);
+	if (fclose(f) != 0) {
+		free(buf);
+		return -ENOMEM;
+	}
+	for (line = strtok_r(buf, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save)) {
+		char name[128], scope[8];
+		struct prop_scope *grown;
+
+		if (sscanf(line, "%127s | %7s |", name, scope) != 2 ||
+		    strcmp(name, "Property") == 0 || scope[1] != '\0')
+			continue;
+		if (nscopes == cap) {
+			cap = cap ? cap * 2 : 256;
+			if ((grown = realloc(scopes, cap * sizeof(*grown))) ==
+			    NULL)
+				goto nomem;
+			scopes = grown;
+		}
+		if ((scopes[nscopes].name = strdup(name)) == NULL)
+			goto nomem;
+		scopes[nscopes++].scope = scope[0];
+	}
+	free(buf);
+	atexit(free_scopes);
+	return nscopes > 0 ? 0 : -ENOENT;
+nomem:
+	free(buf);
+	free_scopes();
+	return -ENOMEM;
+}
+
+/* '*', 'C', 'P', or 0 for a property librdkafka does not know. */
+static char
+prop_scope(const char *name)
+{
+	for (size_t i = 0; i < nscopes; i++)
+		if (strcmp(scopes[i].name, name) == 0)
+			return scopes[i].scope;
+	return 0;
+}
+
+/* ---- Configuration ---------------------------------------------------- */
+
+static int
+errf(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int
+errf(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
+static int
+set(rd_kafka_conf_t *conf, const char *name, const char *value, char *err,
+    size_t errlen)
+{
+	char why[256];
+
+	if (rd_kafka_conf_set(conf, name, value, why, sizeof(why)) !=
+	    RD_KAFKA_CONF_OK)
+		return errf(err, errlen, "librdkafka property %s: %s", name,
+		    why);
+	return 0;
+}
+
+struct prop {
+	const char *name, *value;
+};
+
+/* What routesim sets unless the user says otherwise. */
+static const struct prop consumer_defaults[] = {
+	{"client.id", "routesim"},
+	{"auto.offset.reset", "earliest"},
+};
+static const struct prop producer_defaults[] = {
+	{"client.id", "routesim"},
+	{"enable.idempotence", "true"},
+	/* Java-compatible hashing; an empty clientId still hashes to one
+	 * partition, so a delivery's positions stay in order. */
+	{"partitioner", "murmur2_random"},
+	/* Positions wait for the broker rather than expire unseen. */
+	{"message.timeout.ms", "0"},
+	{"queue.buffering.max.messages", "1000000"},
+	{"linger.ms", "5"},
+};
+/* What routesim's correctness depends on: never overridden. */
+static const struct prop consumer_fixed[] = {
+	{"enable.auto.offset.store", "false"},
+	{"enable.auto.commit", "true"},
+	{"enable.partition.eof", "false"},
+	{"log.queue", "true"},
+};
+static const struct prop producer_fixed[] = {
+	{"log.queue", "true"},
+};
+
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+
+static int
+set_all(rd_kafka_conf_t *conf, const struct prop *p, size_t n, char *err,
+    size_t errlen)
+{
+	int rc;
+
+	for (size_t i = 0; i < n; i++)
+		if ((rc = set(conf, p[i].name, p[i].value, err, errlen)) != 0)
+			return rc;
+	return 0;
+}
+
+/* Builds the configuration of one client ('C' or 'P'). */
+static int
+build_conf(const struct rs_config *cfg, char which, rd_kafka_conf_t **out,
+    char *err, size_t errlen)
+{
+	const struct prop *defs = which == 'C' ? consumer_defaults :
+	    producer_defaults;
+	const struct prop *fixed = which == 'C' ? consumer_fixed :
+	    producer_fixed;
+	size_t ndefs = which == 'C' ? NELEM(consumer_defaults) :
+	    NELEM(producer_defaults);
+	size_t nfixed = which == 'C' ? NELEM(consumer_fixed) :
+	    NELEM(producer_fixed);
+	rd_kafka_conf_t *conf;
+	int rc;
+
+	if ((rc = load_scopes()) != 0)
+		return errf(err, errlen, "cannot read librdkafka's property "
+		    "table: %s", strerror(-rc));
+	if ((conf = rd_kafka_conf_new()) == NULL)
+		return -ENOMEM;
+	if ((rc = set_all(conf, defs, ndefs, err, errlen)) != 0 ||
+	    (rc = set(conf, "bootstrap.servers", cfg->bootstrap_servers, err,
+	    errlen)) != 0)
+		goto fail;
+	if (which == 'C' &&
+	    (rc = set(conf, "group.id", cfg->group_id, err, errlen)) != 0)
+		goto fail;
+	for (size_t i = 0; i < cfg->nkafka_props; i++) {
+		const struct rs_kafka_prop *p = &cfg->kafka_props[i];
+		char scope = prop_scope(p->name);
+
+		if (scope == 0) {
+			rc = errf(err, errlen, "-X %s: unknown librdkafka "
+			    "property", p->name);
+			goto fail;
+		}
+		if (scope != '*' && scope != which)
+			continue;
+		for (size_t j = 0; j < nfixed; j++)
+			if (strcmp(p->name, fixed[j].name) == 0)
+				log_warnx("-X %s ignored: routesim needs %s",
+				    p->name, fixed[j].value);
+		if ((rc = set(conf, p->name, p->value, err, errlen)) != 0)
+			goto fail;
+	}
+	if ((rc = set_all(conf, fixed, nfixed, err, errlen)) != 0)
+		goto fail;
+	*out = conf;
+	return 0;
+fail:
+	rd_kafka_conf_destroy(conf);
+	return rc;
+}
+
+int
+rs_kafka_check_config(const struct rs_config *cfg, char *err, size_t errlen)
+{
+	rd_kafka_conf_t *c = NULL, *p = NULL;
+	int rc;
+
+	if ((rc = build_conf(cfg, 'C', &c, err, errlen)) != 0)
+		return rc;
+	rc = build_conf(cfg, 'P', &p, err, errlen);
+	rd_kafka_conf_destroy(c);
+	if (p != NULL)
+		rd_kafka_conf_destroy(p);
+	return rc;
+}
+
+/* ---- librdkafka callbacks (all served on the loop thread) ------------- */
+
+static void
+log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
+{
+	enum rs_log_level l = level <= 3 ? RS_LOG_ERROR :
+	    level == 4 ? RS_LOG_WARN : level <= 6 ? RS_LOG_INFO : RS_LOG_DEBUG;
+
+	rs_log(l, "librdkafka client=%s facility=%s: %s", rd_kafka_name(rk),
+	    fac, buf);
+}
+
+static void
+error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
+{
+	struct rs_kafka *k = opaque;
+	char fatal[512];
+
+	if (err == RD_KAFKA_RESP_ERR__FATAL) {
+		rd_kafka_fatal_error(rk, fatal, sizeof(fatal));
+		log_warnx("kafka fatal error client=%s: %s",
+		    rd_kafka_name(rk), fatal);
+		if (k->cbs.on_fatal != NULL)
+			k->cbs.on_fatal(k->ud, fatal);
+		return;
+	}
+	/* Transient: librdkafka retries by itself. */
+	log_warnx("kafka client=%s error=%s: %s", rd_kafka_name(rk),
+	    rd_kafka_err2name((rd_kafka_resp_err_t)err), reason);
+}
+
+static void
+dr_msg_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
+{
+	struct rs_kafka *k = opaque;
+
+	(void)rk;
+	k->cbs.on_delivery(k->ud, m->_private, m->err);
+}
+
+static void
+log_partitions(const char *what, const rd_kafka_topic_partition_list_t *l)
+{
+	char buf[512];
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (int i = 0; i < l->cnt && n < sizeof(buf) - 32; i++)
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s%s[%d]",
+		    i ? "," : "", l->elems[i].topic, l->elems[i].partition);
+	log_info("%s partitions=%s", what, l->cnt ? buf : "none");
+}
+
+static void flush_offsets(struct rs_kafka *k);
+
+static void
+rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+    rd_kafka_topic_partition_list_t *parts, void *opaque)
+{
+	bool coop = strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") ==
+	    0;
+	rd_kafka_error_t *error = NULL;
+	rd_kafka_resp_err_t ret = RD_KAFKA_RESP_ERR_NO_ERROR;
+
+	switch (err) {
+	case RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS:
+		log_partitions("assigned", parts);
+		if (coop)
+			error = rd_kafka_incremental_assign(rk, parts);
+		else
+			ret = rd_kafka_assign(rk, parts);
+		break;
+	case RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS:
+		log_partitions("revoked", parts);
+		/* Offsets done so far are committed with the revocation. */
+		flush_offsets(opaque);
+		if (coop)
+			error = rd_kafka_incremental_unassign(rk, parts);
+		else
+			ret = rd_kafka_assign(rk, NULL);
+		break;
+	default:
+		log_warnx("rebalance failed: %s", rd_kafka_err2str(err));
+		ret = rd_kafka_assign(rk, NULL);
+		break;
+	}
+	if (error != NULL) {
+		log_warnx("rebalance: %s", rd_kafka_error_string(error));
+		rd_kafka_error_destroy(error);
+	} else if (ret != RD_KAFKA_RESP_ERR_NO_ERROR) {
+		log_warnx("rebalance: %s", rd_kafka_err2str(ret));
+	}
+}
+
+/* ---- Serving the queues ----------------------------------------------- */
+
+static void check_stopped(struct rs_kafka *k);
+static void flush_offsets(struct rs_kafka *k);
+static void on_more(uv_idle_t *h);
+
+static void
+on_watch_readable(uv_poll_t *h, int status, int events)
+{
+	struct rs_kafka_watch *w = h->data;
+
+	(void)events;
+	if (status < 0)
+		log_warnx("kafka queue poll: %s", uv_strerror(status));
+	w->cb(w);
+}
+
+int
+rs_kafka_watch_init(struct rs_kafka_watch *w, uv_loop_t *loop,
+    rd_kafka_queue_t *queue, void (*cb)(struct rs_kafka_watch *),
+    void *data)
+{
+	static const uint64_t one = 1;
+	int rc;
+
+	w->queue = queue;
+	w->cb = cb;
+	w->data = data;
+	if ((w->fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0)
+		return -errno;
+	if ((rc = uv_poll_init(loop, &w->poll, w->fd)) != 0) {
+		close(w->fd);
+		return rc;
+	}
+	w->poll.data = w;
+	if ((rc = uv_poll_start(&w->poll, UV_READABLE, on_watch_readable)) !=
+	    0) {
+		/* The handle is initialised: it must be closed. */
+		rs_kafka_watch_close(w, NULL);
+		return rc;
+	}
+	rd_kafka_queue_io_event_enable(queue, w->fd, &one, sizeof(one));
+	return 0;
+}
+
+void
+rs_kafka_watch_rearm(struct rs_kafka_watch *w)
+{
+	uint64_t v;
+
+	/* EAGAIN: nothing was signalled, which is fine. */
+	if (read(w->fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+		log_warn("eventfd read");
+}
+
+void
+rs_kafka_watch_close(struct rs_kafka_watch *w, uv_close_cb close_cb)
+{
+	rd_kafka_queue_io_event_enable(w->queue, -1, NULL, 0);
+	close(w->fd);
+	w->fd = -1;
+	uv_close((uv_handle_t *)&w->poll, close_cb);
+}
+
+static void
+flush_offsets(struct rs_kafka *k)
+{
+	rd_kafka_resp_err_t err;
+
+	if (k->to_store->cnt == 0)
+		return;
+	err = rd_kafka_offsets_store(k->consumer, k->to_store);
+	if (err != RD_KAFKA_RESP_ERR_NO_ERROR)
+		log_debug("offset store: %s (partition no longer assigned?)",
+		    rd_kafka_err2str(err));
+	rd_kafka_topic_partition_list_destroy(k->to_store);
+	k->to_store = rd_kafka_topic_partition_list_new(4);
+}
+
+/* Returns true when the budget ran out before the queue was empty. */
+static bool
+drain_consumer(struct rs_kafka *k)
+{
+	unsigned n;
+
+	rs_kafka_watch_rearm(&k->cwatch);
+	for (n = 0; n < RS_KAFKA_DRAIN_BUDGET; n++) {
+		rd_kafka_message_t *m = rd_kafka_consumer_poll(k->consumer, 0);
+
+		if (m == NULL)
+			break;
+		if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR)
+			log_warnx("consumer: %s topic=%s partition=%d",
+			    rd_kafka_message_errstr(m),
+			    m->rkt ? rd_kafka_topic_name(m->rkt) : "-",
+			    m->partition);
+		else if (k->consuming)
+			k->cbs.on_request(k->ud, m);
+		/* else: fetched after stop; not stored, so read again later */
+		rd_kafka_message_destroy(m);
+	}
+	flush_offsets(k);
+	return n == RS_KAFKA_DRAIN_BUDGET;
+}
+
+static bool
+drain_producer(struct rs_kafka *k)
+{
+	int served;
+
+	rs_kafka_watch_rearm(&k->pwatch);
+	served = rd_kafka_poll(k->producer, 0);
+	if (k->full && served > 0) {
+		k->full = false;
+		if (k->cbs.on_room != NULL)
+			k->cbs.on_room(k->ud);
+	}
+	return rd_kafka_queue_length(k->pq) > 0;
+}
+
+static void
+drain(struct rs_kafka *k)
+{
+	bool more = false;
+
+	if (k->consumer == NULL)
+		return;
+	more |= drain_consumer(k);
+	more |= drain_producer(k);
+	if (more && !uv_is_active((uv_handle_t *)&k->more)) {
+		int rc = uv_idle_start(&k->more, on_more);
+
+		if (rc != 0)	/* the fallback timer will carry on */
+			log_warnx("uv_idle_start: %s", uv_strerror(rc));
+	}
+	check_stopped(k);
+}
+
+static void
+on_watch(struct rs_kafka_watch *w)
+{
+	drain(w->data);
+}
+
+static void
+on_more(uv_idle_t *h)
+{
+	struct rs_kafka *k = h->data;
+
+	uv_idle_stop(h);
+	drain(k);
+}
+
+static void
+on_fallback(uv_timer_t *h)
+{
+	drain(h->data);
+}
+
+/* ---- Start ------------------------------------------------------------ */
+
+static int
+new_client(rd_kafka_type_t type, rd_kafka_conf_t *conf, rd_kafka_t **out,
+    char *err, size_t errlen)
+{
+	char why[512];
+
+	if ((*out = rd_kafka_new(type, conf, why, sizeof(why))) == NULL) {
+		rd_kafka_conf_destroy(conf);
+		return errf(err, errlen, "cannot create kafka %s: %s",
+		    type == RD_KAFKA_CONSUMER ? "consumer" : "producer", why);
+	}
+	return 0;
+}
+
+static void
+noop_closed(uv_handle_t *h)
+{
+	(void)h;
+}
+
+/* Undoes a partial rs_kafka_start(); the caller must still run the loop
+ * once so that the closed handles are released. */
+static void
+start_failed(struct rs_kafka *k, unsigned handles)
+{
+	if (handles >= 1)
+		rs_kafka_watch_close(&k->cwatch, noop_closed);
+	if (handles >= 2)
+		rs_kafka_watch_close(&k->pwatch, noop_closed);
+	if (handles >= 3) {
+		uv_close((uv_handle_t *)&k->more, noop_closed);
+		uv_close((uv_handle_t *)&k->fallback, noop_closed);
+		uv_close((uv_handle_t *)&k->deadline, noop_closed);
+	}
+	if (k->ptopic != NULL)
+		rd_kafka_topic_destroy(k->ptopic);
+	if (k->cq != NULL)
+		rd_kafka_queue_destroy(k->cq);
+	if (k->pq != NULL)
+		rd_kafka_queue_destroy(k->pq);
+	if (k->to_store != NULL)
+		rd_kafka_topic_partition_list_destroy(k->to_store);
+	if (k->consumer != NULL)
+		rd_kafka_destroy_flags(k->consumer,
+		    RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
+	if (k->producer != NULL)
+		rd_kafka_destroy(k->producer);
+	k->consumer = k->producer = NULL;
+}
+
+/* Counts in *handles what must be closed if a later step fails. */
+static int
+start_handles(struct rs_kafka *k, unsigned *handles, char *err,
+    size_t errlen)
+{
+	int rc;
+
+	if ((rc = rs_kafka_watch_init(&k->cwatch, k->loop, k->cq, on_watch,
+	    k)) != 0)
+		goto fail;
+	++*handles;
+	if ((rc = rs_kafka_watch_init(&k->pwatch, k->loop, k->pq, on_watch,
+	    k)) != 0)
+		goto fail;
+	++*handles;
+	/* These cannot fail on an initialised loop. */
+	uv_idle_init(k->loop, &k->more);
+	uv_timer_init(k->loop, &k->fallback);
+	uv_timer_init(k->loop, &k->deadline);
+	*handles += 3;
+	k->open_handles = *handles;
+	k->more.data = k->fallback.data = k->deadline.data = k;
+	if ((rc = uv_timer_start(&k->fallback, on_fallback, FALLBACK_MS,
+	    FALLBACK_MS)) != 0)
+		goto fail;
+	return 0;
+fail:
+	errf(err, errlen, "libuv: %s", uv_strerror(rc));
+	return rc;
+}
+
+int
+rs_kafka_start(struct rs_kafka *k, uv_loop_t *loop,
+    const struct rs_config *cfg, const struct rs_kafka_cbs *cbs, void *ud,
+    char *err, size_t errlen)
+{
+	rd_kafka_conf_t *cc = NULL, *pc = NULL;
+	rd_kafka_topic_partition_list_t *sub;
+	rd_kafka_resp_err_t kerr;
+	unsigned handles = 0;
+	int rc;
+
+	memset(k, 0, sizeof(*k));
+	k->loop = loop;
+	k->cbs = *cbs;
+	k->ud = ud;
+	k->read_topic = cfg->read_topic;
+
+	if ((rc = build_conf(cfg, 'C', &cc, err, errlen)) != 0 ||
+	    (rc = build_conf(cfg, 'P', &pc, err, errlen)) != 0)
+		goto fail;
+	rd_kafka_conf_set_opaque(cc, k);
+	rd_kafka_conf_set_opaque(pc, k);
+	rd_kafka_conf_set_log_cb(cc, log_cb);
+	rd_kafka_conf_set_log_cb(pc, log_cb);
+	rd_kafka_conf_set_error_cb(cc, error_cb);
+	rd_kafka_conf_set_error_cb(pc, error_cb);
+	rd_kafka_conf_set_rebalance_cb(cc, rebalance_cb);
+	rd_kafka_conf_set_dr_msg_cb(pc, dr_msg_cb);
+
+	rc = new_client(RD_KAFKA_CONSUMER, cc, &k->consumer, err, errlen);
+	cc = NULL;	/* owned by the client now, or destroyed */
+	if (rc != 0)
+		goto fail;
+	rc = new_client(RD_KAFKA_PRODUCER, pc, &k->producer, err, errlen);
+	pc = NULL;
+	if (rc != 0)
+		goto fail;
+
+	/* Everything the consumer emits, logs included, on one queue. */
+	rd_kafka_poll_set_consumer(k->consumer);
+	k->cq = rd_kafka_queue_get_consumer(k->consumer);
+	k->pq = rd_kafka_queue_get_main(k->producer);
+	if ((kerr = rd_kafka_set_log_queue(k->consumer, NULL)) != 0 ||
+	    (kerr = rd_kafka_set_log_queue(k->producer, NULL)) != 0) {
+		rc = errf(err, errlen, "kafka log queue: %s",
+		    rd_kafka_err2str(kerr));
+		goto fail;
+	}
+	if ((k->ptopic = rd_kafka_topic_new(k->producer, cfg->produce_topic,
+	    NULL)) == NULL) {
+		rc = errf(err, errlen, "topic %s: %s", cfg->produce_topic,
+		    rd_kafka_err2str(rd_kafka_last_error()));
+		goto fail;
+	}
+	k->to_store = rd_kafka_topic_partition_list_new(4);
+	if ((rc = start_handles(k, &handles, err, errlen)) != 0)
+		goto fail;
+
+	sub = rd_kafka_topic_partition_list_new(1);
+	rd_kafka_topic_partition_list_add(sub, cfg->read_topic,
+	    RD_KAFKA_PARTITION_UA);
+	kerr = rd_kafka_subscribe(k->consumer, sub);
+	rd_kafka_topic_partition_list_destroy(sub);
+	if (kerr != RD_KAFKA_RESP_ERR_NO_ERROR) {
+		rc = errf(err, errlen, "subscribe to %s: %s", cfg->read_topic,
+		    rd_kafka_err2str(kerr));
+		goto fail;
+	}
+	k->consuming = true;
+	log_info("kafka started bootstrap=%s group=%s read=%s produce=%s",
+	    cfg->bootstrap_servers, cfg->group_id, cfg->read_topic,
+	    cfg->produce_topic);
+	return 0;
+fail:
+	if (cc != NULL)
+		rd_kafka_conf_destroy(cc);
+	if (pc != NULL)
+		rd_kafka_conf_destroy(pc);
+	start_failed(k, handles);
+	return rc < 0 ? rc : -EIO;
+}
+
+/* ---- Produce ---------------------------------------------------------- */
+
+int
+rs_kafka_produce(struct rs_kafka *k, const void *key, size_t keylen,
+    const void *payload, size_t len, void *opaque)
+{
+	rd_kafka_resp_err_t err;
+
+	if (rd_kafka_produce(k->ptopic, RD_KAFKA_PARTITION_UA,
+	    RD_KAFKA_MSG_F_COPY, (void *)(uintptr_t)payload, len, key, keylen,
+	    opaque) == 0)
+		return 0;
+	err = rd_kafka_last_error();
+	if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+		k->full = true;
+		return -ENOBUFS;
+	}
+	log_warnx("produce to %s: %s", rd_kafka_topic_name(k->ptopic),
+	    rd_kafka_err2str(err));
+	return -EIO;
+}
+
+void
+rs_kafka_store_offset(struct rs_kafka *k, int32_t partition, int64_t offset)
+{
+	rd_kafka_topic_partition_t *tp;
+
+	tp = rd_kafka_topic_partition_list_find(k->to_store, k->read_topic,
+	    partition);
+	if (tp == NULL)
+		tp = rd_kafka_topic_partition_list_add(k->to_store,
+		    k->read_topic, partition);
+	if (offset + 1 > tp->offset)
+		tp->offset = offset + 1;
+}
+
+size_t
+rs_kafka_outq_len(const struct rs_kafka *k)
+{
+	return k->producer ? (size_t)rd_kafka_outq_len(k->producer) : 0;
+}
+
+/* ---- Stop ------------------------------------------------------------- */
+
+static void
+handle_closed(struct rs_kafka *k)
+{
+	if (--k->open_handles > 0)
+		return;
+	rd_kafka_queue_destroy(k->cq);
+	rd_kafka_queue_destroy(k->pq);
+	rd_kafka_topic_destroy(k->ptopic);
+	rd_kafka_topic_partition_list_destroy(k->to_store);
+	if (k->closing_consumer && !rd_kafka_consumer_closed(k->consumer))
+		rd_kafka_destroy_flags(k->consumer,
+		    RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
+	else
+		rd_kafka_destroy(k->consumer);
+	rd_kafka_destroy(k->producer);
+	k->consumer = k->producer = NULL;
+	if (k->cbs.on_stopped != NULL)
+		k->cbs.on_stopped(k->ud, k->undelivered);
+}
+
+static void
+on_handle_closed(uv_handle_t *h)
+{
+	handle_closed(h->data);
+}
+
+static void
+on_watch_closed(uv_handle_t *h)
+{
+	struct rs_kafka_watch *w = h->data;
+
+	handle_closed(w->data);
+}
+
+static void
+check_stopped(struct rs_kafka *k)
+{
+	if (!k->stopping || k->open_handles == 0 ||
+	    uv_is_closing((uv_handle_t *)&k->fallback))
+		return;
+	if (!k->deadline_hit) {
+		if (k->closing_consumer &&
+		    !rd_kafka_consumer_closed(k->consumer))
+			return;
+		if (rd_kafka_outq_len(k->producer) > 0)
+			return;
+	}
+	k->undelivered = (size_t)rd_kafka_outq_len(k->producer);
+	if (k->undelivered > 0) {
+		log_warnx("shutdown: giving up on %zu queued positions",
+		    k->undelivered);
+		rd_kafka_purge(k->producer,
+		    RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+		rd_kafka_poll(k->producer, 0);	/* their reports */
+	}
+	rs_kafka_watch_close(&k->cwatch, on_watch_closed);
+	rs_kafka_watch_close(&k->pwatch, on_watch_closed);
+	uv_close((uv_handle_t *)&k->more, on_handle_closed);
+	uv_close((uv_handle_t *)&k->fallback, on_handle_closed);
+	uv_close((uv_handle_t *)&k->deadline, on_handle_closed);
+}
+
+static void
+on_deadline(uv_timer_t *h)
+{
+	struct rs_kafka *k = h->data;
+
+	k->deadline_hit = true;
+	check_stopped(k);
+}
+
+void
+rs_kafka_stop(struct rs_kafka *k, unsigned timeout_ms)
+{
+	rd_kafka_error_t *error;
+
+	if (k->stopping)
+		return;
+	k->stopping = true;
+	k->consuming = false;
+	flush_offsets(k);
+	error = rd_kafka_consumer_close_queue(k->consumer, k->cq);
+	if (error != NULL) {
+		log_warnx("consumer close: %s", rd_kafka_error_string(error));
+		rd_kafka_error_destroy(error);
+	} else {
+		k->closing_consumer = true;
+	}
+	/* Poll faster than the fallback while shutting down.  Neither call
+	 * can fail on an open handle with a callback. */
+	if (uv_timer_start(&k->fallback, on_fallback, 10, 10) != 0 ||
+	    uv_timer_start(&k->deadline, on_deadline, timeout_ms, 0) != 0)
+		log_warnx("shutdown timers did not start");
+	drain(k);
+}

@@ -1,0 +1,232 @@
+/*
+ * log.c - formatting of log lines.
+ *
+ * Text lines look like
+ *   2026-11-21T15:30:00.123Z warn request rejected: bad JSON partition=0
+ * and JSON lines like
+ *   {"time":"2026-11-21T15:30:00.123Z","level":"warn","msg":"..."}
+ * A line is built in a fixed buffer and written with a single write(2);
+ * an over-long message is cut, never split.
+ */
+#include "routesim/log.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define LINE_MAX_BYTES 2048
+
+static enum rs_log_level cur_level = RS_LOG_INFO;
+static enum rs_log_format cur_format = RS_LOG_TEXT;
+
+static const char *const level_names[] = {"error", "warn", "info", "debug"};
+
+void
+rs_log_init(enum rs_log_level level, enum rs_log_format format)
+{
+	cur_level = level;
+	cur_format = format;
+}
+
+enum rs_log_level
+rs_log_level(void)
+{
+	return cur_level;
+}
+
+const char *
+rs_log_level_name(enum rs_log_level level)
+{
+	if ((unsigned)level >= sizeof(level_names) / sizeof(level_names[0]))
+		return "?";
+	return level_names[level];
+}
+
+int
+rs_log_level_parse(const char *s, enum rs_log_level *out)
+{
+	for (unsigned i = 0; i < sizeof(level_names) / sizeof(level_names[0]);
+	     i++) {
+		if (strcmp(s, level_names[i]) == 0) {
+			*out = (enum rs_log_level)i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+int
+rs_log_format_parse(const char *s, enum rs_log_format *out)
+{
+	if (strcmp(s, "text") == 0)
+		*out = RS_LOG_TEXT;
+	else if (strcmp(s, "json") == 0)
+		*out = RS_LOG_JSON;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+static size_t
+format_time(char *buf, size_t len)
+{
+	struct timespec ts;
+	struct tm tm;
+	size_t n;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	n = strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
+	n += (size_t)snprintf(buf + n, len - n, ".%03ldZ",
+	    ts.tv_nsec / 1000000);
+	return n;
+}
+
+/* Appends s to buf as the body of a JSON string; returns the new length. */
+static size_t
+json_append(char *buf, size_t n, size_t cap, const char *s)
+{
+	static const char hex[] = "0123456789abcdef";
+
+	for (; *s != '\0' && n + 7 < cap; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\') {
+			buf[n++] = '\\';
+			buf[n++] = (char)c;
+		} else if (c < 0x20) {
+			buf[n++] = '\\';
+			buf[n++] = 'u';
+			buf[n++] = '0';
+			buf[n++] = '0';
+			buf[n++] = hex[c >> 4];
+			buf[n++] = hex[c & 15];
+		} else {
+			buf[n++] = (char)c;
+		}
+	}
+	return n;
+}
+
+void
+rs_vlog(enum rs_log_level level, const char *fmt, va_list ap)
+{
+	char msg[LINE_MAX_BYTES], line[LINE_MAX_BYTES * 2], ts[40];
+	size_t n;
+	int saved = errno;
+
+	if (level > cur_level)
+		return;
+	if (vsnprintf(msg, sizeof(msg), fmt, ap) < 0)
+		msg[0] = '\0';
+	/* Never let a message span lines. */
+	for (char *p = msg; *p != '\0'; p++)
+		if (*p == '\n' || *p == '\r')
+			*p = ' ';
+	format_time(ts, sizeof(ts));
+
+	if (cur_format == RS_LOG_JSON) {
+		n = (size_t)snprintf(line, sizeof(line),
+		    "{\"time\":\"%s\",\"level\":\"%s\",\"msg\":\"", ts,
+		    rs_log_level_name(level));
+		n = json_append(line, n, sizeof(line) - 3, msg);
+		line[n++] = '"';
+		line[n++] = '}';
+	} else {
+		n = (size_t)snprintf(line, sizeof(line), "%s %s %s", ts,
+		    rs_log_level_name(level), msg);
+		if (n > sizeof(line) - 1)
+			n = sizeof(line) - 1;
+	}
+	line[n++] = '\n';
+	/* A failed write to stderr has nowhere left to be reported. */
+	if (write(STDERR_FILENO, line, n) < 0)
+		errno = saved;
+	errno = saved;
+}
+
+void
+rs_log(enum rs_log_level level, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	rs_vlog(level, fmt, ap);
+	va_end(ap);
+}
+
+static void
+vlog_errno(enum rs_log_level level, const char *fmt, va_list ap)
+{
+	char buf[LINE_MAX_BYTES];
+	int saved = errno;
+
+	if (vsnprintf(buf, sizeof(buf), fmt, ap) < 0)
+		buf[0] = '\0';
+	rs_log(level, "%s: %s", buf, strerror(saved));
+}
+
+void
+log_warn(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog_errno(RS_LOG_WARN, fmt, ap);
+	va_end(ap);
+}
+
+void
+log_warnx(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	rs_vlog(RS_LOG_WARN, fmt, ap);
+	va_end(ap);
+}
+
+void
+log_info(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	rs_vlog(RS_LOG_INFO, fmt, ap);
+	va_end(ap);
+}
+
+void
+log_debug(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	rs_vlog(RS_LOG_DEBUG, fmt, ap);
+	va_end(ap);
+}
+
+void
+fatal(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog_errno(RS_LOG_ERROR, fmt, ap);
+	va_end(ap);
+	exit(1);
+}
+
+void
+fatalx(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	rs_vlog(RS_LOG_ERROR, fmt, ap);
+	va_end(ap);
+	exit(1);
+}

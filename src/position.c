@@ -1,0 +1,243 @@
+/*
+ * position.c - Go-compatible JSON for position messages.
+ *
+ * Shortest round-trip digits are found by asking printf for 1, 2, ... 17
+ * significant digits until strtod() gives the same double back; 17 always
+ * does.  This runs once per route point when a route is loaded, never per
+ * tick, so its cost does not matter.
+ */
+#include "routesim/position.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Shortest significant digits of |v| (> 0) and its decimal exponent. */
+static size_t
+shortest_digits(double v, char digits[20], int *exp10)
+{
+	char tmp[40], *e;
+	size_t n = 0;
+
+	for (int prec = 1; prec <= 17; prec++) {
+		snprintf(tmp, sizeof(tmp), "%.*e", prec - 1, v);
+		if (strtod(tmp, NULL) == v || prec == 17)
+			break;
+	}
+	/* tmp is "d.ddde[+-]XX" (or "de[+-]XX" for one digit). */
+	for (const char *p = tmp; *p != 'e'; p++)
+		if (*p != '.')
+			digits[n++] = *p;
+	while (n > 1 && digits[n - 1] == '0')
+		n--;
+	digits[n] = '\0';
+	e = strchr(tmp, 'e');
+	*exp10 = (int)strtol(e + 1, NULL, 10);
+	return n;
+}
+
+size_t
+rs_number_format(double v, char buf[RS_NUMBER_MAX])
+{
+	char digits[20];
+	size_t n = 0, nd;
+	double a = fabs(v);
+	int e;
+
+	if (signbit(v))
+		buf[n++] = '-';
+	if (a == 0) {
+		buf[n++] = '0';
+		buf[n] = '\0';
+		return n;
+	}
+	nd = shortest_digits(a, digits, &e);
+	if (a < 1e-6 || a >= 1e21) {
+		/* Go: d[.ddd]e-7, e+21 (no leading zero in the exponent for
+		 * negative one-digit exponents, two digits otherwise). */
+		buf[n++] = digits[0];
+		if (nd > 1) {
+			buf[n++] = '.';
+			memcpy(buf + n, digits + 1, nd - 1);
+			n += nd - 1;
+		}
+		if (e < 0 && e > -10)
+			n += (size_t)sprintf(buf + n, "e-%d", -e);
+		else
+			n += (size_t)sprintf(buf + n, "e%c%02d",
+			    e < 0 ? '-' : '+', abs(e));
+		return n;
+	}
+	if (e < 0) {
+		buf[n++] = '0';
+		buf[n++] = '.';
+		for (int i = -1; i > e; i--)
+			buf[n++] = '0';
+		memcpy(buf + n, digits, nd);
+		n += nd;
+	} else {
+		for (int i = 0; i <= e; i++)
+			buf[n++] = (size_t)i < nd ? digits[i] : '0';
+		if (nd > (size_t)e + 1) {
+			buf[n++] = '.';
+			memcpy(buf + n, digits + e + 1, nd - (size_t)e - 1);
+			n += nd - (size_t)e - 1;
+		}
+	}
+	buf[n] = '\0';
+	return n;
+}
+
+size_t
+rs_pair_format(double lat, double lng, enum rs_position_order order,
+    char buf[RS_PAIR_MAX])
+{
+	size_t n = 0;
+
+	buf[n++] = '[';
+	n += rs_number_format(order == RS_ORDER_LNGLAT ? lng : lat, buf + n);
+	buf[n++] = ',';
+	n += rs_number_format(order == RS_ORDER_LNGLAT ? lat : lng, buf + n);
+	buf[n++] = ']';
+	buf[n] = '\0';
+	return n;
+}
+
+size_t
+rs_utf8_seq_len(const unsigned char *s)
+{
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		return (s[1] & 0xc0) == 0x80 ? 2 : 0;
+	if (s[0] >= 0xe0 && s[0] <= 0xef) {
+		if ((s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80)
+			return 0;
+		if (s[0] == 0xe0 && s[1] < 0xa0)
+			return 0;	/* overlong */
+		if (s[0] == 0xed && s[1] >= 0xa0)
+			return 0;	/* surrogate */
+		return 3;
+	}
+	if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+		if ((s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80 ||
+		    (s[3] & 0xc0) != 0x80)
+			return 0;
+		if ((s[0] == 0xf0 && s[1] < 0x90) ||
+		    (s[0] == 0xf4 && s[1] >= 0x90))
+			return 0;
+		return 4;
+	}
+	return 0;
+}
+
+size_t
+rs_json_escape(char *out, const char *s)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n = 0, l;
+
+	while (*p != '\0') {
+		unsigned c = *p;
+
+		switch (c) {
+		case '"': case '\\':
+			out[n++] = '\\';
+			out[n++] = (char)c;
+			p++;
+			continue;
+		case '\n':
+			out[n++] = '\\';
+			out[n++] = 'n';
+			p++;
+			continue;
+		case '\r':
+			out[n++] = '\\';
+			out[n++] = 'r';
+			p++;
+			continue;
+		case '\t':
+			out[n++] = '\\';
+			out[n++] = 't';
+			p++;
+			continue;
+		case '<': case '>': case '&':
+			break;
+		default:
+			if (c >= 0x20 && c < 0x80) {
+				out[n++] = (char)c;
+				p++;
+				continue;
+			}
+			break;
+		}
+		if (c < 0x80) {
+			/* Control characters and Go's HTML escapes. */
+			memcpy(out + n, "\\u00", 4);
+			out[n + 4] = hex[c >> 4];
+			out[n + 5] = hex[c & 15];
+			n += 6;
+			p++;
+		} else if ((l = rs_utf8_seq_len(p)) == 0) {
+			memcpy(out + n, "\\ufffd", 6);
+			n += 6;
+			p++;
+		} else if (l == 3 && p[0] == 0xe2 && p[1] == 0x80 &&
+		    (p[2] == 0xa8 || p[2] == 0xa9)) {
+			memcpy(out + n, p[2] == 0xa8 ? "\\u2028" : "\\u2029",
+			    6);
+			n += 6;
+			p += 3;
+		} else {
+			memcpy(out + n, p, l);
+			n += l;
+			p += l;
+		}
+	}
+	return n;
+}
+
+char *
+rs_position_prefix(const char *route_id, const char *client_id, size_t *len)
+{
+	static const char a[] = "{\"routeId\":\"", b[] = "\",\"clientId\":\"",
+	    c[] = "\",\"position\":";
+	size_t n = 0, cap;
+	char *buf;
+
+	cap = sizeof(a) + sizeof(b) + sizeof(c) +
+	    rs_json_escape_max(strlen(route_id)) +
+	    rs_json_escape_max(strlen(client_id));
+	if ((buf = malloc(cap)) == NULL)
+		return NULL;
+	memcpy(buf, a, sizeof(a) - 1);
+	n = sizeof(a) - 1;
+	n += rs_json_escape(buf + n, route_id);
+	memcpy(buf + n, b, sizeof(b) - 1);
+	n += sizeof(b) - 1;
+	n += rs_json_escape(buf + n, client_id);
+	memcpy(buf + n, c, sizeof(c));
+	n += sizeof(c) - 1;
+	*len = n;
+	return buf;
+}
+
+size_t
+rs_position_encode(char *buf, size_t cap, const char *prefix,
+    size_t prefix_len, const char *pair, size_t pair_len, bool finished)
+{
+	static const char fin[] = ",\"finished\":true}",
+	    unfin[] = ",\"finished\":false}";
+	const char *suffix = finished ? fin : unfin;
+	size_t slen = finished ? sizeof(fin) - 1 : sizeof(unfin) - 1;
+	size_t n = prefix_len + pair_len + slen;
+
+	if (n > cap)
+		return 0;
+	memcpy(buf, prefix, prefix_len);
+	memcpy(buf + prefix_len, pair, pair_len);
+	memcpy(buf + prefix_len + pair_len, suffix, slen);
+	return n;
+}

@@ -1,0 +1,283 @@
+/*
+ * routes.c - the route cache.
+ *
+ * A chained hash table keyed by routeId.  An entry is either loading (it
+ * has a uv_work_t in flight and a list of waiters) or ready (it holds a
+ * route reference).  An entry invalidated while loading is marked stale:
+ * its waiters still get the result, but it is not kept.
+ */
+#include "routesim/routes.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "routesim/log.h"
+#include "routesim/request.h"
+
+struct rs_route_entry {
+	struct rs_route_entry *next;	/* hash chain */
+	struct rs_routes *rt;
+	char id[RS_ROUTE_ID_MAX + 1];
+	struct rs_route *route;		/* ready: one reference */
+	/* Loading: */
+	bool loading, stale, in_table;
+	uv_work_t work;
+	struct rs_route_wait *waiters;
+	struct rs_route *loaded;
+	int rc;
+	char err[256];
+};
+
+static uint32_t
+hash(const char *s)
+{
+	uint32_t h = 2166136261u;
+
+	for (; *s != '\0'; s++)
+		h = (h ^ (unsigned char)*s) * 16777619u;
+	return h;
+}
+
+static struct rs_route_entry **
+slot(struct rs_routes *rt, const char *id)
+{
+	struct rs_route_entry **p = &rt->buckets[hash(id) & (rt->nbuckets - 1)];
+
+	while (*p != NULL && strcmp((*p)->id, id) != 0)
+		p = &(*p)->next;
+	return p;
+}
+
+static void
+unlink_entry(struct rs_routes *rt, struct rs_route_entry *e)
+{
+	struct rs_route_entry **p = slot(rt, e->id);
+
+	if (*p == e) {
+		*p = e->next;
+		rt->count--;
+	}
+	e->in_table = false;
+}
+
+static void
+grow(struct rs_routes *rt)
+{
+	size_t n = rt->nbuckets * 2;
+	struct rs_route_entry **b = calloc(n, sizeof(*b));
+
+	if (b == NULL)
+		return;	/* keep the old table: only slower */
+	for (size_t i = 0; i < rt->nbuckets; i++) {
+		struct rs_route_entry *e = rt->buckets[i], *next;
+
+		for (; e != NULL; e = next) {
+			next = e->next;
+			e->next = b[hash(e->id) & (n - 1)];
+			b[hash(e->id) & (n - 1)] = e;
+		}
+	}
+	free(rt->buckets);
+	rt->buckets = b;
+	rt->nbuckets = n;
+}
+
+static void
+on_watch(uv_fs_event_t *h, const char *filename, int events, int status)
+{
+	struct rs_routes *rt = h->data;
+
+	(void)events;
+	if (status < 0) {
+		log_warnx("route folder watch: %s dir=%s", uv_strerror(status),
+		    rt->dir);
+		return;
+	}
+	log_debug("route folder changed file=%s: routes will be re-read",
+	    filename ? filename : "?");
+	rs_routes_invalidate(rt);
+}
+
+int
+rs_routes_init(struct rs_routes *rt, uv_loop_t *loop, const char *dir,
+    enum rs_position_order order)
+{
+	int rc;
+
+	memset(rt, 0, sizeof(*rt));
+	rt->loop = loop;
+	rt->order = order;
+	rt->nbuckets = 64;
+	if ((rt->dir = strdup(dir)) == NULL ||
+	    (rt->buckets = calloc(rt->nbuckets, sizeof(*rt->buckets))) ==
+	    NULL) {
+		free(rt->dir);
+		return -ENOMEM;
+	}
+	if ((rc = uv_fs_event_init(loop, &rt->watch)) != 0)
+		goto fail;
+	rt->watch.data = rt;
+	rt->watch_open = true;
+	if ((rc = uv_fs_event_start(&rt->watch, on_watch, dir, 0)) != 0) {
+		/* Not fatal: routes load, but edits need a restart. */
+		log_warnx("cannot watch route folder: %s dir=%s; changed "
+		    "route files are only read after a restart",
+		    uv_strerror(rc), dir);
+	}
+	return 0;
+fail:
+	free(rt->dir);
+	free(rt->buckets);
+	return rc;
+}
+
+size_t
+rs_routes_cached(const struct rs_routes *rt)
+{
+	return rt->count;
+}
+
+void
+rs_routes_invalidate(struct rs_routes *rt)
+{
+	for (size_t i = 0; i < rt->nbuckets; i++) {
+		struct rs_route_entry *e = rt->buckets[i], *next;
+
+		rt->buckets[i] = NULL;
+		for (; e != NULL; e = next) {
+			next = e->next;
+			e->in_table = false;
+			if (e->loading) {
+				e->stale = true;	/* freed when done */
+			} else {
+				rs_route_unref(e->route);
+				free(e);
+			}
+		}
+	}
+	rt->count = 0;
+}
+
+static void
+load_work(uv_work_t *req)
+{
+	struct rs_route_entry *e = req->data;
+
+	e->rc = rs_route_load(e->rt->dir, e->id, e->rt->order, &e->loaded,
+	    e->err, sizeof(e->err));
+}
+
+static void
+maybe_closed(struct rs_routes *rt)
+{
+	if (!rt->closing || rt->loads_running > 0 || rt->watch_open)
+		return;
+	free(rt->buckets);
+	free(rt->dir);
+	rt->buckets = NULL;
+	rt->dir = NULL;
+	if (rt->close_cb != NULL)
+		rt->close_cb(rt);
+}
+
+static void
+load_done(uv_work_t *req, int status)
+{
+	struct rs_route_entry *e = req->data;
+	struct rs_routes *rt = e->rt;
+	struct rs_route_wait *w, *next;
+	bool keep;
+
+	rt->loads_running--;
+	e->loading = false;
+	if (status == UV_ECANCELED || rt->closing) {
+		e->rc = -ECANCELED;
+		snprintf(e->err, sizeof(e->err), "shutting down");
+	}
+	keep = e->rc == 0 && !e->stale && e->in_table;
+	if (e->in_table && !keep)
+		unlink_entry(rt, e);
+	/* Detach the waiters first: a callback may ask for this route. */
+	w = e->waiters;
+	e->waiters = NULL;
+	e->route = e->loaded;
+	for (; w != NULL; w = next) {
+		next = w->next;
+		w->cb(w, e->rc == 0 ? rs_route_ref(e->route) : NULL, e->rc,
+		    e->err);
+	}
+	if (!keep) {
+		rs_route_unref(e->route);
+		free(e);
+	}
+	maybe_closed(rt);
+}
+
+int
+rs_routes_get(struct rs_routes *rt, const char *id, struct rs_route **out,
+    struct rs_route_wait *w, rs_route_wait_cb cb)
+{
+	struct rs_route_entry **p, *e;
+	int rc;
+
+	*out = NULL;
+	if (rt->closing)
+		return -ECANCELED;
+	if (strlen(id) > RS_ROUTE_ID_MAX)
+		return -EINVAL;
+	p = slot(rt, id);
+	if ((e = *p) != NULL && !e->loading) {
+		*out = rs_route_ref(e->route);
+		return 0;
+	}
+	w->cb = cb;
+	if (e != NULL) {
+		w->next = e->waiters;
+		e->waiters = w;
+		return -EINPROGRESS;
+	}
+	if ((e = calloc(1, sizeof(*e))) == NULL)
+		return -ENOMEM;
+	e->rt = rt;
+	strcpy(e->id, id);
+	e->loading = true;
+	e->work.data = e;
+	if ((rc = uv_queue_work(rt->loop, &e->work, load_work, load_done)) !=
+	    0) {
+		free(e);
+		return rc;
+	}
+	rt->loads_running++;
+	w->next = NULL;
+	e->waiters = w;
+	e->in_table = true;
+	*p = e;
+	if (++rt->count > 2 * rt->nbuckets)
+		grow(rt);
+	return -EINPROGRESS;
+}
+
+static void
+watch_closed(uv_handle_t *h)
+{
+	struct rs_routes *rt = h->data;
+
+	rt->watch_open = false;
+	maybe_closed(rt);
+}
+
+void
+rs_routes_close(struct rs_routes *rt, void (*cb)(struct rs_routes *))
+{
+	rt->closing = true;
+	rt->close_cb = cb;
+	/* Loads still queued are cancelled; running ones finish first. */
+	for (size_t i = 0; i < rt->nbuckets; i++)
+		for (struct rs_route_entry *e = rt->buckets[i]; e; e = e->next)
+			if (e->loading)
+				uv_cancel((uv_req_t *)&e->work);
+	rs_routes_invalidate(rt);
+	/* The watch handle is closed even when it failed to start. */
+	uv_close((uv_handle_t *)&rt->watch, watch_closed);
+}
