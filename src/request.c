@@ -85,7 +85,7 @@ int
 rs_request_parse(const void *buf, size_t len, struct rs_request *req,
     enum rs_reject *why, char *err, size_t errlen)
 {
-	const char *client, *route;
+	const char *client, *route, *end = NULL;
 	char what[64];
 	cJSON *root;
 	int rc = 0;
@@ -98,10 +98,27 @@ rs_request_parse(const void *buf, size_t len, struct rs_request *req,
 	if (buf == NULL || len == 0)
 		return reject(why, RS_REJECT_BAD_JSON, err, errlen,
 		    "empty message");
-	root = cJSON_ParseWithLength(buf, len);
+	root = cJSON_ParseWithLengthOpts(buf, len, &end, false);
 	if (root == NULL || !cJSON_IsObject(root)) {
 		rc = reject(why, RS_REJECT_BAD_JSON, err, errlen,
 		    "not a JSON object");
+		goto out;
+	}
+	/* cJSON stops after the value; anything but blanks after it is an
+	 * error here (a NUL byte included). */
+	while (end < (const char *)buf + len && (*end == ' ' ||
+	    *end == '\t' || *end == '\n' || *end == '\r'))
+		end++;
+	if (end != (const char *)buf + len) {
+		rc = reject(why, RS_REJECT_BAD_JSON, err, errlen,
+		    "unexpected data after the object");
+		goto out;
+	}
+	/* cJSON turns \u0000 into a string terminator, silently cutting the
+	 * string: refuse such messages rather than act on a shorter id. */
+	if (memmem(buf, len, "\\u0000", 6) != NULL) {
+		rc = reject(why, RS_REJECT_BAD_FIELD, err, errlen,
+		    "NUL character (\\u0000) in a string");
 		goto out;
 	}
 	if ((route = string_field(root, "routeId", what, sizeof(what))) ==

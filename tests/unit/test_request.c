@@ -1,0 +1,158 @@
+/* test_request.c - request parsing and every bad request (src/request.c). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "routesim/request.h"
+
+static void
+test_good_request(void **state)
+{
+	struct rs_request r;
+	enum rs_reject why;
+	char err[128];
+	const char *msg = "{\"clientId\":\"1\",\"routeId\":\"1\"}";
+
+	(void)state;
+	assert_int_equal(rs_request_parse(msg, strlen(msg), &r, &why, err,
+	    sizeof(err)), 0);
+	assert_string_equal(r.client_id, "1");
+	assert_string_equal(r.route_id, "1");
+	rs_request_free(&r);
+}
+
+static void
+test_backend_variants(void **state)
+{
+	struct rs_request r;
+	enum rs_reject why;
+	char err[128];
+	/* Socket ids, empty clientId (REST), extra fields, spaces, order. */
+	const char *msg = " { \"routeId\" : \"route_2-b\", \"extra\": [1,{}],"
+	    " \"clientId\" : \"x8Fq2-AbCdEf\" } ";
+	const char *empty = "{\"clientId\":\"\",\"routeId\":\"3\"}";
+
+	(void)state;
+	assert_int_equal(rs_request_parse(msg, strlen(msg), &r, &why, err,
+	    sizeof(err)), 0);
+	assert_string_equal(r.client_id, "x8Fq2-AbCdEf");
+	assert_string_equal(r.route_id, "route_2-b");
+	rs_request_free(&r);
+	assert_int_equal(rs_request_parse(empty, strlen(empty), &r, &why, err,
+	    sizeof(err)), 0);
+	assert_string_equal(r.client_id, "");
+	rs_request_free(&r);
+}
+
+static void
+expect_reject(const char *msg, size_t len, enum rs_reject reason,
+    const char *words)
+{
+	struct rs_request r;
+	enum rs_reject why = RS_REJECT_COUNT;
+	char err[256] = "";
+
+	if (rs_request_parse(msg, len, &r, &why, err, sizeof(err)) != -EINVAL)
+		fail_msg("accepted: %.*s", (int)len, msg);
+	if (why != reason || strstr(err, words) == NULL)
+		fail_msg("%.*s: reason %s, error '%s'", (int)len, msg,
+		    rs_reject_name(why), err);
+	assert_null(r.client_id);
+	assert_null(r.route_id);
+}
+
+#define REJECT(msg, reason, words) \
+	expect_reject(msg, strlen(msg), reason, words)
+
+static void
+test_bad_requests(void **state)
+{
+	(void)state;
+	REJECT("", RS_REJECT_BAD_JSON, "empty");
+	REJECT("{\"clientId\":\"1\",", RS_REJECT_BAD_JSON, "JSON");
+	REJECT("[\"1\",\"1\"]", RS_REJECT_BAD_JSON, "object");
+	REJECT("\"1\"", RS_REJECT_BAD_JSON, "object");
+	REJECT("{\"clientId\":\"1\"}", RS_REJECT_BAD_FIELD,
+	    "routeId is missing");
+	REJECT("{\"routeId\":\"1\"}", RS_REJECT_BAD_FIELD,
+	    "clientId is missing");
+	REJECT("{\"clientId\":\"1\",\"routeId\":1}", RS_REJECT_BAD_FIELD,
+	    "routeId is not a string");
+	REJECT("{\"clientId\":null,\"routeId\":\"1\"}", RS_REJECT_BAD_FIELD,
+	    "clientId is not a string");
+	REJECT("{\"clientId\":\"\xed\xa0\x80\",\"routeId\":\"1\"}",
+	    RS_REJECT_BAD_FIELD, "UTF-8");
+	REJECT("{\"clientId\":\"\xc0\x80\",\"routeId\":\"1\"}",
+	    RS_REJECT_BAD_FIELD, "UTF-8");
+	REJECT("{\"clientId\":\"1\",\"routeId\":\"\"}", RS_REJECT_BAD_ROUTE_ID,
+	    "plain name");
+	REJECT("{\"clientId\":\"1\",\"routeId\":\"../x\"}",
+	    RS_REJECT_BAD_ROUTE_ID, "plain name");
+	REJECT("{\"clientId\":\"1\",\"routeId\":\"/etc/passwd\"}",
+	    RS_REJECT_BAD_ROUTE_ID, "plain name");
+	REJECT("{\"clientId\":\"1\",\"routeId\":\"a.txt\"}",
+	    RS_REJECT_BAD_ROUTE_ID, "plain name");
+	REJECT("{\"clientId\":\"1\",\"routeId\":\"1\\u0000x\"}",
+	    RS_REJECT_BAD_FIELD, "NUL");
+	REJECT("{\"clientId\":\"a\\u0000\",\"routeId\":\"1\"}",
+	    RS_REJECT_BAD_FIELD, "NUL");
+	REJECT("{\"clientId\":\"1\",\"routeId\":\"1\"} trailing",
+	    RS_REJECT_BAD_JSON, "after the object");
+	REJECT("{\"clientId\":\"1\",\"routeId\":\"1\"}{}",
+	    RS_REJECT_BAD_JSON, "after the object");
+}
+
+static void
+test_embedded_nul_and_size(void **state)
+{
+	static const char nul[] = "{\"clientId\":\"1\",\"routeId\":\"1\"}\0x";
+	char *big;
+
+	(void)state;
+	/* Bytes after a NUL are part of the message: not valid JSON. */
+	expect_reject(nul, sizeof(nul) - 1, RS_REJECT_BAD_JSON,
+	    "after the object");
+	big = malloc(RS_REQUEST_MAX_BYTES + 1);
+	memset(big, ' ', RS_REQUEST_MAX_BYTES + 1);
+	expect_reject(big, RS_REQUEST_MAX_BYTES + 1, RS_REJECT_TOO_LARGE,
+	    "exceeds");
+	free(big);
+}
+
+static void
+test_route_id_rule(void **state)
+{
+	char id[RS_ROUTE_ID_MAX + 2];
+
+	(void)state;
+	memset(id, 'a', sizeof(id));
+	id[RS_ROUTE_ID_MAX] = '\0';
+	assert_true(rs_route_id_valid(id));
+	id[RS_ROUTE_ID_MAX] = 'a';
+	id[RS_ROUTE_ID_MAX + 1] = '\0';
+	assert_false(rs_route_id_valid(id));
+	assert_true(rs_route_id_valid("Az09_-"));
+	assert_false(rs_route_id_valid(".."));
+	assert_false(rs_route_id_valid("a b"));
+	assert_string_equal(rs_reject_name(RS_REJECT_UNKNOWN_ROUTE),
+	    "unknown_route");
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_good_request),
+		cmocka_unit_test(test_backend_variants),
+		cmocka_unit_test(test_bad_requests),
+		cmocka_unit_test(test_embedded_nul_and_size),
+		cmocka_unit_test(test_route_id_rule),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
