@@ -377,6 +377,10 @@ rs_kafka_watch_init(struct rs_kafka_watch *w, uv_loop_t *loop,
 		return rc;
 	}
 	rd_kafka_queue_io_event_enable(queue, w->fd, &one, sizeof(one));
+	/* The event fires only when the queue goes from empty to non-empty:
+	 * serve whatever was queued before it was enabled. */
+	if (write(w->fd, &one, sizeof(one)) < 0)
+		log_warn("eventfd write");
 	return 0;
 }
 

@@ -1,0 +1,258 @@
+#!/usr/bin/python3
+"""Integration tests: the routesim binary against a Kafka-protocol broker.
+
+usage: test_daemon.py [TEST...]   (run through ctest; see CMakeLists.txt)
+"""
+import contextlib
+import json
+import os
+import re
+import signal
+import subprocess
+import time
+
+import harness
+from harness import check, Cluster, Destinations, Positions, Routesim
+
+
+@contextlib.contextmanager
+def system(*args, routes=None, env=None):
+    """A cluster, a route folder, routesim and a position consumer."""
+    cluster = Cluster()
+    dest = Destinations()
+    for route_id, text in (routes or {}).items():
+        dest.write(route_id, text)
+    rs = Routesim(cluster, dest.path, *args, env=env)
+    pos = Positions(cluster)
+    try:
+        rs.wait_log("assigned partitions=route.new-direction")
+        yield cluster, dest, rs, pos
+    finally:
+        pos.close()
+        rs.stop()
+        cluster.close()
+        dest.close()
+
+
+def expected(route_id, client_id, points, order="latlng"):
+    out = []
+    for i, (lat, lng) in enumerate(points):
+        a, b = (lat, lng) if order == "latlng" else (lng, lat)
+        out.append(('{"routeId":"%s","clientId":"%s","position":[%r,%r],'
+                    '"finished":%s}' % (route_id, client_id, a, b,
+                                        "true" if i == len(points) - 1
+                                        else "false")).encode())
+    return out
+
+
+def test_one_delivery():
+    with system("--interval", "20") as (cluster, dest, rs, pos):
+        pts = dest.line_route("five", 5)
+        harness.send_requests(cluster, [{"clientId": "c1",
+                                         "routeId": "five"}])
+        pos.wait_finished(1)
+        time.sleep(0.3)  # nothing may follow the finished position
+        pos.poll()
+        msgs = sorted(pos.messages, key=lambda m: m.offset)
+        check(len(msgs) == 5, "want 5 positions, got %d" % len(msgs))
+        check(len({m.partition for m in msgs}) == 1,
+              "a delivery must stay on one partition")
+        check([m.value for m in msgs] == expected("five", "c1", pts),
+              "bytes differ: %r" % [m.value for m in msgs])
+        check(all(m.key == b"c1" for m in msgs), "key must be clientId")
+        rs.wait_log("delivery finished route=five client=c1 positions=5")
+
+
+def test_shipped_routes():
+    """Routes 1-3 of destinations/ at once, with lnglat order."""
+    cluster = Cluster()
+    rs = Routesim(cluster, os.path.join(harness.SOURCE, "destinations"),
+                  "--interval", "5", "--position-order", "lnglat")
+    pos = Positions(cluster)
+    try:
+        rs.wait_log("assigned partitions")
+        harness.send_requests(cluster, [{"clientId": "c%d" % i,
+                                         "routeId": str(i)}
+                                        for i in (1, 2, 3)])
+        pos.wait_finished(3)
+        clients = pos.by_client()
+        for i in (1, 2, 3):
+            with open(os.path.join(harness.SOURCE, "destinations",
+                                   "%d.txt" % i)) as f:
+                pts = [tuple(float(x) for x in line.split(","))
+                       for line in f.read().split("\n") if line.strip()]
+            got = [m.value for m in clients["c%d" % i]]
+            check(got == expected(str(i), "c%d" % i, pts, "lnglat"),
+                  "route %d differs" % i)
+    finally:
+        pos.close()
+        check(rs.stop() == 0, "exit status")
+        cluster.close()
+
+
+def test_many_deliveries():
+    """1,000 concurrent deliveries all complete, each in order."""
+    n, length = 1000, 10
+    with system("--interval", "50") as (cluster, dest, rs, pos):
+        dest.line_route("short", length)
+        harness.send_requests(cluster, [{"clientId": "c%d" % i,
+                                         "routeId": "short"}
+                                        for i in range(n)])
+        pos.wait_finished(n, timeout=120)
+        clients = pos.by_client()
+        check(len(clients) == n, "%d clients seen" % len(clients))
+        for cid, msgs in clients.items():
+            idx = [json.loads(m.value)["position"] for m in msgs]
+            check(len(msgs) == length, "%s: %d positions" % (cid, len(msgs)))
+            check(idx == sorted(idx, reverse=True) and
+                  json.loads(msgs[-1].value)["finished"],
+                  "%s out of order" % cid)
+        check(len(pos.messages) == n * length, "duplicates or losses")
+
+
+def test_drift_free():
+    """Position k is due at t0 + k * interval: lateness never adds up."""
+    interval, n = 20, 100
+    with system("--interval", str(interval)) as (cluster, dest, rs, pos):
+        dest.line_route("long", n)
+        harness.send_requests(cluster, [{"clientId": "t", "routeId": "long"}])
+        pos.wait_finished(1)
+        ts = [m.timestamp for m in sorted(pos.messages,
+                                          key=lambda m: m.offset)]
+        check(len(ts) == n, "%d positions" % len(ts))
+        late = [ts[k] - ts[0] - k * interval for k in range(n)]
+        gaps = sorted(b - a for a, b in zip(ts, ts[1:]))
+        print("lateness ms: max %d, last %d; gaps ms: p50 %d, max %d" %
+              (max(late), late[-1], gaps[len(gaps) // 2], gaps[-1]))
+        check(min(late) >= -2, "position early by %d ms" % -min(late))
+        check(max(late) <= 30, "position late by %d ms" % max(late))
+        check(abs(gaps[len(gaps) // 2] - interval) <= 2, "median gap")
+
+
+def test_bad_requests():
+    """Every kind of bad request is logged, counted, skipped."""
+    routes = {"good": "1,2\n3,4\n5,6", "empty": "", "broken": "1,2\n3;4\n"}
+    with system("--interval", "10", routes=routes) as (cluster, dest, rs,
+                                                        pos):
+        with open(os.path.join(dest.path, "..", "secret.txt"), "w") as f:
+            f.write("9,9\n")
+        good = {"clientId": "g", "routeId": "good"}
+        bad = [b"not json", b'{"clientId":"1"', b'["a"]',
+               b'{"routeId":"good"}', b'{"clientId":"1"}',
+               b'{"clientId":1,"routeId":"good"}',
+               b'{"clientId":"1","routeId":"../secret"}',
+               b'{"clientId":"1","routeId":"/etc/passwd"}',
+               b'{"clientId":"1","routeId":"nope"}',
+               b'{"clientId":"1","routeId":"empty"}',
+               b'{"clientId":"1","routeId":"broken"}',
+               b'{"clientId":"' + b"x" * 5000 + b'","routeId":"good"}',
+               b""]
+        stream = []
+        for i, b in enumerate(bad):
+            stream.append(b)
+            stream.append(dict(good, clientId="g%d" % i))
+        harness.send_requests(cluster, stream)
+        pos.wait_finished(len(bad))
+        time.sleep(0.5)
+        pos.poll()
+        clients = pos.by_client()
+        check(sorted(clients) == sorted("g%d" % i for i in range(len(bad))),
+              "unexpected clients: %s" % sorted(clients))
+        check(len(pos.messages) == 3 * len(bad), "positions of bad requests")
+        for reason, count in (("bad_json", 4), ("bad_field", 3),
+                              ("bad_route_id", 2), ("unknown_route", 1),
+                              ("bad_route_file", 2), ("too_large", 1)):
+            got = rs.count("request rejected reason=%s " % reason)
+            check(got == count, "%s: %d rejections logged, want %d\n%s" %
+                  (reason, got, count, rs.log()))
+        check(rs.count("broken.txt:2: expected") == 1, "file:line in log")
+        check(rs.proc.poll() is None, "daemon died")
+
+
+def test_sigterm():
+    """SIGTERM mid-delivery: positions queued so far are delivered, exit 0."""
+    with system("--interval", "50") as (cluster, dest, rs, pos):
+        dest.line_route("long", 200)
+        harness.send_requests(cluster, [{"clientId": "s", "routeId": "long"}])
+        pos.wait_count(5)
+        rs.proc.send_signal(signal.SIGTERM)
+        rc = rs.stop()
+        check(rc == 0, "exit status %d\n%s" % (rc, rs.log()))
+        check(rs.count("stopping active=1") == 1, "stop logged")
+        check(rs.count("stopped started=1 finished=0 failed=0 stopped=1") ==
+              1, "summary:\n" + rs.log())
+        time.sleep(0.3)
+        pos.poll()
+        produced = [line for line in rs.lines if "stopped started" in line]
+        n = int(produced[0].split("positions=")[1].split()[0])
+        check(len(pos.messages) == n, "%d produced, %d on the topic" %
+              (n, len(pos.messages)))
+        check(n < 200, "delivery should have been cut short")
+
+
+def test_kcat_clients():
+    """kcat plays kafka-console-producer and kafka-console-consumer."""
+    with system("--interval", "10") as (cluster, dest, rs, pos):
+        pts = dest.line_route("k", 4)
+        subprocess.run(["kcat", "-P", "-b", cluster.bootstrap, "-t",
+                        harness.READ_TOPIC],
+                       input=b'{"clientId":"kc","routeId":"k"}\n',
+                       check=True, timeout=30)
+        out = subprocess.run(["kcat", "-C", "-b", cluster.bootstrap, "-t",
+                              harness.PRODUCE_TOPIC, "-o", "beginning",
+                              "-c", "4", "-f", "%k %s\\n"],
+                             capture_output=True, check=True, timeout=60)
+        lines = out.stdout.decode().splitlines()
+        want = ["kc " + m.decode() for m in expected("k", "kc", pts)]
+        check(lines == want, "kcat saw %r" % lines)
+
+
+def test_demo():
+    """routesim --demo runs with no broker and exits 0 when done."""
+    out = subprocess.run([harness.BIN, "--demo", "--interval", "5",
+                          "--env-file", "/dev/null", "-d",
+                          os.path.join(harness.SOURCE, "destinations"),
+                          "1", "3"],
+                         capture_output=True, timeout=120, text=True)
+    check(out.returncode == 0, "exit %d:\n%s" % (out.returncode, out.stderr))
+    lines = out.stdout.splitlines()
+    check(lines[0].startswith("mock Kafka broker at 127.0.0.1:"), lines[0])
+    check(sum("finished after" in line for line in lines) == 2,
+          "two deliveries finish")
+    check(any(re.match(r"route 1 +client demo-1 +87/87 +position "
+                       r"\[-15\.82942,-47\.92765\] +finished", line)
+              for line in lines), "progress of route 1:\n" + out.stdout)
+    bad = subprocess.run([harness.BIN, "--demo", "--env-file", "/dev/null",
+                          "-d", os.path.join(harness.SOURCE, "destinations"),
+                          "nope"], capture_output=True, timeout=30, text=True)
+    check(bad.returncode == 1 and "nope.txt" in bad.stderr,
+          "unknown demo route: %d %s" % (bad.returncode, bad.stderr))
+
+
+def test_check_mode():
+    """--check validates routes and configuration; bad flags exit 2."""
+    dest = Destinations()
+    try:
+        dest.write("ok", "1,2\n")
+        dest.write("bad", "1,2,3\n")
+        out = subprocess.run([harness.BIN, "--check", "-d", dest.path,
+                              "--env-file", "/dev/null"],
+                             capture_output=True, text=True, timeout=30)
+        check(out.returncode == 1, "bad route must fail --check")
+        check("bad.txt:1: more than two fields" in out.stderr, out.stderr)
+        check("route ok: 1 points" in out.stdout, out.stdout)
+        for args in (["--interval", "fast"], ["-X", "no.such=1"],
+                     ["--frobnicate"]):
+            r = subprocess.run([harness.BIN, "--env-file", "/dev/null"] +
+                               args, capture_output=True, text=True,
+                               timeout=30)
+            check(r.returncode == 2, "%s: exit %d" % (args, r.returncode))
+    finally:
+        dest.close()
+
+
+TESTS = {name[5:]: fn for name, fn in globals().items()
+         if name.startswith("test_")}
+
+if __name__ == "__main__":
+    harness.run(TESTS)
