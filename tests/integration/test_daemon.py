@@ -27,6 +27,9 @@ def system(*args, routes=None, env=None):
     try:
         rs.wait_log("assigned partitions=route.new-direction")
         yield cluster, dest, rs, pos
+        # A clean exit also means no sanitizer report in ASan builds.
+        rc = rs.stop()
+        check(rc == 0, "exit status %d:\n%s" % (rc, rs.log()[-3000:]))
     finally:
         pos.close()
         rs.stop()
@@ -188,6 +191,30 @@ def test_sigterm():
         check(len(pos.messages) == n, "%d produced, %d on the topic" %
               (n, len(pos.messages)))
         check(n < 200, "delivery should have been cut short")
+
+
+def test_broker_late():
+    """A broker unreachable at startup is retried, not fatal."""
+    cluster = Cluster()
+    dest = Destinations()
+    try:
+        cluster.command("down 1")
+        pts = dest.line_route("r", 3)
+        rs = Routesim(cluster, dest.path, "--interval", "10")
+        time.sleep(2)
+        check(rs.proc.poll() is None, "exited while the broker was down")
+        cluster.command("up 1")
+        rs.wait_log("assigned partitions", timeout=30)
+        pos = Positions(cluster)
+        harness.send_requests(cluster, [{"clientId": "l", "routeId": "r"}])
+        pos.wait_finished(1)
+        check([m.value for m in pos.messages] == expected("r", "l", pts),
+              "positions after the broker came up")
+        pos.close()
+        check(rs.stop() == 0, "exit status")
+    finally:
+        cluster.close()
+        dest.close()
 
 
 def test_kcat_clients():

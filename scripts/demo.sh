@@ -1,0 +1,11 @@
+#!/bin/sh
+# Installs dependencies, builds routesim and runs its demo: an in-process
+# Kafka (librdkafka's mock cluster), routes 1 2 3, positions printed as a
+# consumer receives them.  Extra arguments go to routesim --demo.
+set -eu
+cd "$(dirname "$0")/.."
+
+scripts/deps.sh
+cmake -S . -B build >/dev/null
+cmake --build build -j "$(nproc 2>/dev/null || echo 2)"
+exec build/routesim --demo "$@"
