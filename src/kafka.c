@@ -261,7 +261,7 @@ error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 
 	if (err == RD_KAFKA_RESP_ERR__FATAL) {
 		rd_kafka_fatal_error(rk, fatal, sizeof(fatal));
-		log_warnx("kafka fatal error client=%s: %s",
+		rs_log(RS_LOG_ERROR, "kafka fatal error client=%s: %s",
 		    rd_kafka_name(rk), fatal);
 		if (k->cbs.on_fatal != NULL)
 			k->cbs.on_fatal(k->ud, fatal);

@@ -217,6 +217,31 @@ def test_broker_late():
         dest.close()
 
 
+def test_fatal_error():
+    """A fatal librdkafka error stops routesim with status 1 and why."""
+    cluster = Cluster()
+    dest = Destinations()
+    try:
+        dest.line_route("r", 200)
+        rs = Routesim(cluster, dest.path, "--interval", "20")
+        rs.wait_log("assigned partitions")
+        pos = Positions(cluster)
+        harness.send_requests(cluster, [{"clientId": "f", "routeId": "r"}])
+        pos.wait_count(3)
+        pos.close()
+        # OUT_OF_ORDER_SEQUENCE_NUMBER on Produce (ApiKey 0): fatal for an
+        # idempotent producer.
+        cluster.command("err 0 45 3")
+        rc = rs.proc.wait(timeout=30)
+        rs.reader.join(timeout=5)
+        check(rc == 1, "exit status %d" % rc)
+        check(rs.count("error kafka fatal error") == 1, rs.log())
+        check(rs.count("failed=1") == 1, "delivery reported failed")
+    finally:
+        cluster.close()
+        dest.close()
+
+
 def test_kcat_clients():
     """kcat plays kafka-console-producer and kafka-console-consumer."""
     with system("--interval", "10") as (cluster, dest, rs, pos):
