@@ -284,9 +284,11 @@ plan_routes(struct demo *dm, const char *const *ids, size_t n)
 int
 rs_demo_run(struct rs_config *cfg)
 {
+	/* --serve waits for other clients' requests unless routes are named. */
 	const char *const *ids = cfg->ndemo_routes ? cfg->demo_routes :
 	    default_routes;
-	size_t nids = cfg->ndemo_routes ? cfg->ndemo_routes : 3;
+	size_t nids = cfg->ndemo_routes ? cfg->ndemo_routes :
+	    cfg->serve ? 0 : 3;
 	struct demo dm;
 	char err[512];
 	char *bootstraps;
