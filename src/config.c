@@ -99,21 +99,6 @@ enum {
 static const char *const source_names[] = {"default", ".env", "environment",
     "flag"};
 
-static int
-errf(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int
-errf(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -EINVAL;
-}
-
 /* How to name setting s in a message about a value from src. */
 static void
 setting_label(const struct setting *s, enum rs_source src, char *buf,
@@ -207,7 +192,7 @@ apply(struct rs_config *cfg, size_t idx, const char *value,
 		return 0;
 	setting_label(s, src, label, sizeof(label));
 	if (*value == '\0')
-		return errf(err, errlen, "%s: empty value", label);
+		return rs_errf(err, errlen, -EINVAL, "%s: empty value", label);
 
 	switch (s->type) {
 	case T_STR:
@@ -219,7 +204,7 @@ apply(struct rs_config *cfg, size_t idx, const char *value,
 	case T_MS:
 		if (parse_ms(value, s->min, s->max,
 		    (unsigned *)(void *)(base + s->off)) != 0)
-			return errf(err, errlen,
+			return rs_errf(err, errlen, -EINVAL,
 			    "%s: invalid value '%s': expected milliseconds "
 			    "from %u to %u", label, value, s->min, s->max);
 		break;
@@ -229,18 +214,18 @@ apply(struct rs_config *cfg, size_t idx, const char *value,
 		else if (strcmp(value, "lnglat") == 0)
 			cfg->position_order = RS_ORDER_LNGLAT;
 		else
-			return errf(err, errlen, "%s: invalid value '%s': "
+			return rs_errf(err, errlen, -EINVAL, "%s: invalid value '%s': "
 			    "expected latlng or lnglat", label, value);
 		break;
 	case T_LOGLEVEL:
 		if (rs_log_level_parse(value, &cfg->log_level) != 0)
-			return errf(err, errlen, "%s: invalid value '%s': "
+			return rs_errf(err, errlen, -EINVAL, "%s: invalid value '%s': "
 			    "expected error, warn, info or debug", label,
 			    value);
 		break;
 	case T_LOGFORMAT:
 		if (rs_log_format_parse(value, &cfg->log_format) != 0)
-			return errf(err, errlen, "%s: invalid value '%s': "
+			return rs_errf(err, errlen, -EINVAL, "%s: invalid value '%s': "
 			    "expected text or json", label, value);
 		break;
 	case T_KAFKA:
@@ -305,7 +290,7 @@ dotenv_cb(void *ud, const char *key, const char *value, unsigned line)
 	rc = apply(ctx->cfg, (size_t)idx, value, RS_SRC_DOTENV, inner,
 	    sizeof(inner));
 	if (rc == -EINVAL)
-		errf(ctx->err, ctx->errlen, "%s:%u: %s", ctx->path, line,
+		rs_errf(ctx->err, ctx->errlen, -EINVAL, "%s:%u: %s", ctx->path, line,
 		    inner);
 	return rc;
 }
@@ -322,7 +307,7 @@ load_dotenv(struct rs_config *cfg, bool explicit, char *err, size_t errlen)
 	if ((f = fopen(cfg->env_file, "rb")) == NULL) {
 		if (errno == ENOENT && !explicit)
 			return 0;
-		return errf(err, errlen, "%s: %s", cfg->env_file,
+		return rs_errf(err, errlen, -EINVAL, "%s: %s", cfg->env_file,
 		    strerror(errno));
 	}
 	if ((buf = malloc(ENV_FILE_MAX + 1)) == NULL) {
@@ -331,17 +316,17 @@ load_dotenv(struct rs_config *cfg, bool explicit, char *err, size_t errlen)
 	}
 	len = fread(buf, 1, ENV_FILE_MAX + 1, f);
 	if (ferror(f)) {
-		rc = errf(err, errlen, "%s: read error", cfg->env_file);
+		rc = rs_errf(err, errlen, -EINVAL, "%s: read error", cfg->env_file);
 		goto out;
 	}
 	if (len > ENV_FILE_MAX) {
-		rc = errf(err, errlen, "%s: larger than %d bytes",
+		rc = rs_errf(err, errlen, -EINVAL, "%s: larger than %d bytes",
 		    cfg->env_file, ENV_FILE_MAX);
 		goto out;
 	}
 	rc = rs_dotenv_parse(buf, len, dotenv_cb, &ctx, perr, sizeof(perr));
 	if (rc == -EINVAL && perr[0] != '\0')
-		errf(err, errlen, "%s: %s", cfg->env_file, perr);
+		rs_errf(err, errlen, -EINVAL, "%s: %s", cfg->env_file, perr);
 out:
 	free(buf);
 	fclose(f);
@@ -355,12 +340,12 @@ apply_x(struct rs_config *cfg, const char *arg, char *err, size_t errlen)
 	char name[256];
 
 	if (eq == NULL || eq == arg || (size_t)(eq - arg) >= sizeof(name))
-		return errf(err, errlen, "-X %s: expected property=value",
+		return rs_errf(err, errlen, -EINVAL, "-X %s: expected property=value",
 		    arg);
 	memcpy(name, arg, (size_t)(eq - arg));
 	name[eq - arg] = '\0';
 	if (eq[1] == '\0')
-		return errf(err, errlen, "-X %s: empty value", name);
+		return rs_errf(err, errlen, -EINVAL, "-X %s: empty value", name);
 	return set_kafka_prop(cfg, name, eq + 1, RS_SRC_FLAG);
 }
 
@@ -425,13 +410,13 @@ parse_flags(struct rs_config *cfg, int argc, char *const argv[], char *err,
 			cfg->serve = true;
 			continue;
 		case ':':
-			return errf(err, errlen, "%s: missing value",
+			return rs_errf(err, errlen, -EINVAL, "%s: missing value",
 			    argv[optind - 1]);
 		case '?':
 			if (optopt != 0)
-				return errf(err, errlen, "unknown flag -%c",
+				return rs_errf(err, errlen, -EINVAL, "unknown flag -%c",
 				    optopt);
-			return errf(err, errlen, "unknown flag %s",
+			return rs_errf(err, errlen, -EINVAL, "unknown flag %s",
 			    argv[optind - 1]);
 		default:
 			if (c >= OPT_SETTING_BASE)
@@ -443,21 +428,21 @@ parse_flags(struct rs_config *cfg, int argc, char *const argv[], char *err,
 			break;
 		}
 		if (idx >= NSETTINGS)
-			return errf(err, errlen, "unknown flag -%c", c);
+			return rs_errf(err, errlen, -EINVAL, "unknown flag -%c", c);
 		if ((rc = apply(cfg, idx, optarg, RS_SRC_FLAG, err,
 		    errlen)) != 0)
 			return rc;
 	}
 	if (optind < argc) {
 		if (cfg->mode != RS_MODE_DEMO)
-			return errf(err, errlen, "unexpected argument '%s' "
+			return rs_errf(err, errlen, -EINVAL, "unexpected argument '%s' "
 			    "(route names are only taken with --demo)",
 			    argv[optind]);
 		cfg->demo_routes = (const char *const *)&argv[optind];
 		cfg->ndemo_routes = (size_t)(argc - optind);
 	}
 	if (cfg->serve && cfg->mode != RS_MODE_DEMO)
-		return errf(err, errlen, "--serve is only valid with --demo");
+		return rs_errf(err, errlen, -EINVAL, "--serve is only valid with --demo");
 	return 0;
 }
 

@@ -117,51 +117,28 @@ parse_key(struct scan *s, char *out, size_t *outlen)
 	return 0;
 }
 
+/* A quoted value; only double quotes know escapes.  May span lines. */
 static int
-parse_single(struct scan *s, char *out)
+parse_quoted(struct scan *s, char *out)
 {
-	size_t n = 0;
+	char quote = s->buf[s->pos++];
 	unsigned start = s->line;
+	size_t n = 0;
 
-	s->pos++;
 	for (;;) {
 		int c = peek(s);
 
 		if (c == -1) {
 			s->line = start;
-			return fail(s, "unterminated single quote");
+			return fail(s, "unterminated %s quote",
+			    quote == '"' ? "double" : "single");
 		}
 		s->pos++;
-		if (c == '\'')
+		if (c == quote)
 			break;
 		if (c == '\n')
 			s->line++;
-		out[n++] = (char)c;
-	}
-	out[n] = '\0';
-	return 0;
-}
-
-static int
-parse_double(struct scan *s, char *out)
-{
-	size_t n = 0;
-	unsigned start = s->line;
-
-	s->pos++;
-	for (;;) {
-		int c = peek(s);
-
-		if (c == -1) {
-			s->line = start;
-			return fail(s, "unterminated double quote");
-		}
-		s->pos++;
-		if (c == '"')
-			break;
-		if (c == '\n')
-			s->line++;
-		if (c == '\\' && s->pos < s->len) {
+		if (quote == '"' && c == '\\' && s->pos < s->len) {
 			c = (unsigned char)s->buf[s->pos++];
 			switch (c) {
 			case 'n': c = '\n'; break;
@@ -214,20 +191,12 @@ parse_assignment(struct scan *s, char *key, char *value)
 		return fail(s, "expected '=' after %s", key);
 	s->pos++;
 	skip_blanks(s);
-	switch (peek(s)) {
-	case '\'':
-		rc = parse_single(s, value);
-		break;
-	case '"':
-		rc = parse_double(s, value);
-		break;
-	default:
+	if (peek(s) == '\'' || peek(s) == '"') {
+		if ((rc = parse_quoted(s, value)) != 0)
+			return rc;
+	} else {
 		parse_bare(s, value);
-		rc = 0;
-		break;
 	}
-	if (rc != 0)
-		return rc;
 	return finish_line(s);
 }
 

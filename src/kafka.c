@@ -99,21 +99,6 @@ prop_scope(const char *name)
 /* ---- Configuration ---------------------------------------------------- */
 
 static int
-errf(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int
-errf(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -EINVAL;
-}
-
-static int
 set(rd_kafka_conf_t *conf, const char *name, const char *value, char *err,
     size_t errlen)
 {
@@ -121,7 +106,7 @@ set(rd_kafka_conf_t *conf, const char *name, const char *value, char *err,
 
 	if (rd_kafka_conf_set(conf, name, value, why, sizeof(why)) !=
 	    RD_KAFKA_CONF_OK)
-		return errf(err, errlen, "librdkafka property %s: %s", name,
+		return rs_errf(err, errlen, -EINVAL, "librdkafka property %s: %s", name,
 		    why);
 	return 0;
 }
@@ -188,7 +173,7 @@ build_conf(const struct rs_config *cfg, char which, rd_kafka_conf_t **out,
 	int rc;
 
 	if ((rc = load_scopes()) != 0)
-		return errf(err, errlen, "cannot read librdkafka's property "
+		return rs_errf(err, errlen, -EINVAL, "cannot read librdkafka's property "
 		    "table: %s", strerror(-rc));
 	if ((conf = rd_kafka_conf_new()) == NULL)
 		return -ENOMEM;
@@ -204,7 +189,7 @@ build_conf(const struct rs_config *cfg, char which, rd_kafka_conf_t **out,
 		char scope = prop_scope(p->name);
 
 		if (scope == 0) {
-			rc = errf(err, errlen, "-X %s: unknown librdkafka "
+			rc = rs_errf(err, errlen, -EINVAL, "-X %s: unknown librdkafka "
 			    "property", p->name);
 			goto fail;
 		}
@@ -508,7 +493,7 @@ new_client(rd_kafka_type_t type, rd_kafka_conf_t *conf, rd_kafka_t **out,
 
 	if ((*out = rd_kafka_new(type, conf, why, sizeof(why))) == NULL) {
 		rd_kafka_conf_destroy(conf);
-		return errf(err, errlen, "cannot create kafka %s: %s",
+		return rs_errf(err, errlen, -EINVAL, "cannot create kafka %s: %s",
 		    type == RD_KAFKA_CONSUMER ? "consumer" : "producer", why);
 	}
 	return 0;
@@ -577,7 +562,7 @@ start_handles(struct rs_kafka *k, unsigned *handles, char *err,
 		goto fail;
 	return 0;
 fail:
-	errf(err, errlen, "libuv: %s", uv_strerror(rc));
+	rs_errf(err, errlen, -EINVAL, "libuv: %s", uv_strerror(rc));
 	return rc;
 }
 
@@ -625,13 +610,13 @@ rs_kafka_start(struct rs_kafka *k, uv_loop_t *loop,
 	k->pq = rd_kafka_queue_get_main(k->producer);
 	if ((kerr = rd_kafka_set_log_queue(k->consumer, NULL)) != 0 ||
 	    (kerr = rd_kafka_set_log_queue(k->producer, NULL)) != 0) {
-		rc = errf(err, errlen, "kafka log queue: %s",
+		rc = rs_errf(err, errlen, -EINVAL, "kafka log queue: %s",
 		    rd_kafka_err2str(kerr));
 		goto fail;
 	}
 	if ((k->ptopic = rd_kafka_topic_new(k->producer, cfg->produce_topic,
 	    NULL)) == NULL) {
-		rc = errf(err, errlen, "topic %s: %s", cfg->produce_topic,
+		rc = rs_errf(err, errlen, -EINVAL, "topic %s: %s", cfg->produce_topic,
 		    rd_kafka_err2str(rd_kafka_last_error()));
 		goto fail;
 	}
@@ -645,7 +630,7 @@ rs_kafka_start(struct rs_kafka *k, uv_loop_t *loop,
 	kerr = rd_kafka_subscribe(k->consumer, sub);
 	rd_kafka_topic_partition_list_destroy(sub);
 	if (kerr != RD_KAFKA_RESP_ERR_NO_ERROR) {
-		rc = errf(err, errlen, "subscribe to %s: %s", cfg->read_topic,
+		rc = rs_errf(err, errlen, -EINVAL, "subscribe to %s: %s", cfg->read_topic,
 		    rd_kafka_err2str(kerr));
 		goto fail;
 	}

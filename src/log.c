@@ -158,6 +158,19 @@ rs_log(enum rs_log_level level, const char *fmt, ...)
 	va_end(ap);
 }
 
+int
+rs_errf(char *err, size_t errlen, int rc, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (errlen == 0)
+		return rc;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
 static void
 vlog_errno(enum rs_log_level level, const char *fmt, va_list ap)
 {

@@ -19,22 +19,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "routesim/log.h"
 #include "routesim/position.h"
-
-static int
-errf(char *err, size_t errlen, int rc, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static int
-errf(char *err, size_t errlen, int rc, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return rc;
-}
 
 static bool
 is_blank(char c)
@@ -87,23 +73,23 @@ parse_line(const char *s, size_t len, struct rs_point *p, const char *name,
 	size_t a;
 
 	if (comma == NULL)
-		return errf(err, errlen, -EINVAL,
+		return rs_errf(err, errlen, -EINVAL,
 		    "%s:%u: expected \"lat,lng\"", name, line);
 	a = (size_t)(comma - s);
 	if (memchr(comma + 1, ',', len - a - 1) != NULL)
-		return errf(err, errlen, -EINVAL,
+		return rs_errf(err, errlen, -EINVAL,
 		    "%s:%u: more than two fields", name, line);
 	if (!parse_decimal(s, a, &p->lat))
-		return errf(err, errlen, -EINVAL,
+		return rs_errf(err, errlen, -EINVAL,
 		    "%s:%u: latitude is not a decimal number", name, line);
 	if (!parse_decimal(comma + 1, len - a - 1, &p->lng))
-		return errf(err, errlen, -EINVAL,
+		return rs_errf(err, errlen, -EINVAL,
 		    "%s:%u: longitude is not a decimal number", name, line);
 	if (p->lat < -90 || p->lat > 90)
-		return errf(err, errlen, -EINVAL,
+		return rs_errf(err, errlen, -EINVAL,
 		    "%s:%u: latitude outside [-90, 90]", name, line);
 	if (p->lng < -180 || p->lng > 180)
-		return errf(err, errlen, -EINVAL,
+		return rs_errf(err, errlen, -EINVAL,
 		    "%s:%u: longitude outside [-180, 180]", name, line);
 	return 0;
 }
@@ -141,7 +127,7 @@ rs_route_parse(const char *buf, size_t len, const char *id,
 
 	*out = NULL;
 	if (memchr(buf, '\0', len) != NULL)
-		return errf(err, errlen, -EINVAL, "%s: NUL byte in file",
+		return rs_errf(err, errlen, -EINVAL, "%s: NUL byte in file",
 		    name);
 	for (size_t i = 0; i < len; i++)
 		if (buf[i] == '\n')
@@ -170,7 +156,7 @@ rs_route_parse(const char *buf, size_t len, const char *id,
 			continue;
 		}
 		if (blank_at != 0) {
-			rc = errf(err, errlen, -EINVAL,
+			rc = rs_errf(err, errlen, -EINVAL,
 			    "%s:%u: blank line inside the route", name,
 			    blank_at);
 			goto fail;
@@ -184,7 +170,7 @@ rs_route_parse(const char *buf, size_t len, const char *id,
 		r->npoints++;
 	}
 	if (r->npoints == 0) {
-		rc = errf(err, errlen, -EINVAL, "%s: no points", name);
+		rc = rs_errf(err, errlen, -EINVAL, "%s: no points", name);
 		goto fail;
 	}
 	r->pair_off[r->npoints] = (uint32_t)off;
@@ -207,24 +193,24 @@ rs_route_load(const char *dir, const char *id, enum rs_position_order order,
 	*out = NULL;
 	if ((size_t)snprintf(path, sizeof(path), "%s/%s.txt", dir, id) >=
 	    sizeof(path))
-		return errf(err, errlen, -ENAMETOOLONG, "%s/%s.txt: path too "
+		return rs_errf(err, errlen, -ENAMETOOLONG, "%s/%s.txt: path too "
 		    "long", dir, id);
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
 		rc = -errno;
-		return errf(err, errlen, rc, "%s: %s", path, strerror(-rc));
+		return rs_errf(err, errlen, rc, "%s: %s", path, strerror(-rc));
 	}
 	if (fstat(fd, &st) != 0) {
 		rc = -errno;
-		errf(err, errlen, rc, "%s: %s", path, strerror(-rc));
+		rs_errf(err, errlen, rc, "%s: %s", path, strerror(-rc));
 		goto out;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		rc = errf(err, errlen, -EINVAL, "%s: not a regular file",
+		rc = rs_errf(err, errlen, -EINVAL, "%s: not a regular file",
 		    path);
 		goto out;
 	}
 	if (st.st_size > RS_ROUTE_FILE_MAX) {
-		rc = errf(err, errlen, -EINVAL, "%s: larger than %d bytes",
+		rc = rs_errf(err, errlen, -EINVAL, "%s: larger than %d bytes",
 		    path, RS_ROUTE_FILE_MAX);
 		goto out;
 	}
@@ -239,7 +225,7 @@ rs_route_load(const char *dir, const char *id, enum rs_position_order order,
 			continue;
 		if (n < 0) {
 			rc = -errno;
-			errf(err, errlen, rc, "%s: %s", path, strerror(-rc));
+			rs_errf(err, errlen, rc, "%s: %s", path, strerror(-rc));
 			goto out;
 		}
 		if (n == 0)

@@ -15,6 +15,7 @@
 #define ROUTESIM_LOG_H
 
 #include <stdarg.h>
+#include <stddef.h>
 
 enum rs_log_level {
 	RS_LOG_ERROR = 0,
@@ -46,6 +47,13 @@ void log_warn(const char *fmt, ...) RS_PRINTF(1, 2);
 void log_warnx(const char *fmt, ...) RS_PRINTF(1, 2);
 void log_info(const char *fmt, ...) RS_PRINTF(1, 2);
 void log_debug(const char *fmt, ...) RS_PRINTF(1, 2);
+/*
+ * Formats an error message into err (for the caller to report where the
+ * error is handled) and returns rc, so "return rs_errf(...)" reads well.
+ */
+int rs_errf(char *err, size_t errlen, int rc, const char *fmt, ...)
+    RS_PRINTF(4, 5);
+
 _Noreturn void fatal(const char *fmt, ...) RS_PRINTF(1, 2);
 _Noreturn void fatalx(const char *fmt, ...) RS_PRINTF(1, 2);
 
