@@ -65,6 +65,9 @@ static const struct setting settings[] = {
 	{"shutdown-timeout", 0, "ROUTESIM_SHUTDOWN_TIMEOUT_MS", "MS", T_MS,
 	    F(shutdown_timeout_ms), "10000", 0, 3600000,
 	    "on SIGTERM, how long to wait for queued positions"},
+	{"http-listen", 0, "ROUTESIM_HTTP_LISTEN", "HOST:PORT", T_STR,
+	    F(http_listen), NULL, 0, 0,
+	    "serve /metrics, /healthz and /readyz (off by default)"},
 	{"log-level", 0, "ROUTESIM_LOG_LEVEL", "error|warn|info|debug",
 	    T_LOGLEVEL, F(log_level), "info", 0, 0, "least severe level logged"},
 	{"log-format", 0, "ROUTESIM_LOG_FORMAT", "text|json", T_LOGFORMAT,
@@ -93,6 +96,7 @@ enum {
 	OPT_PRINT = 1000,
 	OPT_DEMO,
 	OPT_SERVE,
+	OPT_HEALTHCHECK,
 	OPT_SETTING_BASE = 2000,
 };
 
@@ -360,6 +364,7 @@ parse_flags(struct rs_config *cfg, int argc, char *const argv[], char *err,
 		{"print-config", no_argument, NULL, OPT_PRINT},
 		{"demo", no_argument, NULL, OPT_DEMO},
 		{"serve", no_argument, NULL, OPT_SERVE},
+		{"healthcheck", no_argument, NULL, OPT_HEALTHCHECK},
 	};
 	struct option opts[NSETTINGS + sizeof(fixed) / sizeof(fixed[0]) + 1];
 	char shorts[64] = ":X:hVn";
@@ -408,6 +413,9 @@ parse_flags(struct rs_config *cfg, int argc, char *const argv[], char *err,
 			continue;
 		case OPT_SERVE:
 			cfg->serve = true;
+			continue;
+		case OPT_HEALTHCHECK:
+			cfg->mode = RS_MODE_HEALTHCHECK;
 			continue;
 		case ':':
 			return rs_errf(err, errlen, -EINVAL, "%s: missing value",
@@ -535,11 +543,13 @@ rs_config_usage(FILE *out, const char *progname)
 	fprintf(out,
 	    "\nModes:\n"
 	    "  %-40s %s\n  %-40s %s\n  %-40s %s\n  %-40s %s\n"
-	    "  %-40s %s\n  %-40s %s\n  %-40s %s\n",
+	    "  %-40s %s\n  %-40s %s\n  %-40s %s\n  %-40s %s\n",
 	    "    --demo [ROUTE...]", "run against an in-process mock Kafka "
 	    "and print positions",
 	    "    --serve", "with --demo: keep running for other clients",
 	    "-n, --check", "check the configuration and routes, then exit",
+	    "    --healthcheck", "exit 0 if the daemon at --http-listen is "
+	    "alive (for HEALTHCHECK)",
 	    "    --print-config", "print the effective configuration "
 	    "(secrets masked)",
 	    "-h, --help", "this text",
@@ -560,6 +570,8 @@ rs_config_print(const struct rs_config *cfg, FILE *out)
 		switch (s->type) {
 		case T_STR:
 			v = *(char *const *)(const void *)(base + s->off);
+			if (v == NULL)
+				v = "(off)";
 			break;
 		case T_MS:
 			snprintf(value, sizeof(value), "%u",

@@ -8,11 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "routesim/buf.h"
 #include "routesim/log.h"
 #include "routesim/metrics.h"
 #include "routesim/request.h"
-
-struct rs_metrics rs_metrics;
 
 /* A request whose route is being loaded. */
 struct pending {
@@ -134,10 +133,68 @@ on_fatal(void *ud, const char *reason)
 	rs_daemon_stop(d, 1);
 }
 
-static void
-maybe_stopped(struct rs_daemon *d)
+#define LAG_PROBE_MS 500
+
+/* ---- HTTP: metrics and health ----------------------------------------- */
+
+static int
+on_http(void *ud, const char *path, struct rs_buf *body,
+    const char **content_type)
 {
-	if (!d->kafka_stopped || !d->routes_closed)
+	struct rs_daemon *d = ud;
+	const char *why = NULL;
+	bool ready;
+
+	ready = !d->stopping && rs_kafka_ready(&d->kafka, &why);
+	if (strcmp(path, "/metrics") == 0) {
+		struct rs_metrics_state st = {
+			.producer_queue = rs_kafka_outq_len(&d->kafka),
+			.ready = ready,
+			.read_topic = d->cfg->read_topic,
+			.lags = d->kafka.lags,
+			.nlags = d->kafka.nlags,
+		};
+
+		*content_type = "text/plain; version=0.0.4; charset=utf-8";
+		rs_metrics_render(body, &st);
+		return 200;
+	}
+	if (strcmp(path, "/healthz") == 0) {
+		/* Answering at all proves the loop turns. */
+		rs_buf_printf(body, "ok\n");
+		return 200;
+	}
+	if (strcmp(path, "/readyz") == 0) {
+		if (ready) {
+			rs_buf_printf(body, "ready\n");
+			return 200;
+		}
+		rs_buf_printf(body, "not ready: %s\n", d->stopping ?
+		    "shutting down" : why);
+		return 503;
+	}
+	rs_buf_printf(body, "not found; try /metrics, /healthz, /readyz\n");
+	return 404;
+}
+
+static void
+on_lag_probe(uv_timer_t *t)
+{
+	struct rs_daemon *d = t->data;
+	uint64_t now = uv_hrtime(), expect = LAG_PROBE_MS * 1000000ull;
+
+	if (d->lag_last_ns != 0)
+		rs_metrics.loop_lag_seconds = now - d->lag_last_ns > expect ?
+		    (double)(now - d->lag_last_ns - expect) / 1e9 : 0;
+	d->lag_last_ns = now;
+}
+
+/* ---- Stopping --------------------------------------------------------- */
+
+static void
+closed_one(struct rs_daemon *d)
+{
+	if (--d->closing > 0)
 		return;
 	log_info("stopped started=%llu finished=%llu failed=%llu "
 	    "stopped=%llu positions=%llu delivered=%llu",
@@ -155,11 +212,31 @@ maybe_stopped(struct rs_daemon *d)
 static void
 on_routes_closed(struct rs_routes *rt)
 {
-	struct rs_daemon *d = (struct rs_daemon *)(void *)((char *)rt -
-	    offsetof(struct rs_daemon, routes));
+	closed_one((struct rs_daemon *)(void *)((char *)rt -
+	    offsetof(struct rs_daemon, routes)));
+}
 
-	d->routes_closed = true;
-	maybe_stopped(d);
+static void
+on_http_closed(struct rs_http *h)
+{
+	closed_one(h->ud);
+}
+
+static void
+on_lag_timer_closed(uv_handle_t *h)
+{
+	closed_one(h->data);
+}
+
+/* Closes what outlives the kafka clients; on_stopped follows. */
+static void
+close_rest(struct rs_daemon *d)
+{
+	d->closing = 2 + (d->cfg->http_listen != NULL);
+	rs_routes_close(&d->routes, on_routes_closed);
+	uv_close((uv_handle_t *)&d->lag_timer, on_lag_timer_closed);
+	if (d->cfg->http_listen != NULL)
+		rs_http_close(&d->http, on_http_closed);
 }
 
 static void
@@ -169,8 +246,7 @@ on_kafka_stopped(void *ud, size_t undelivered)
 
 	if (undelivered > 0 && d->exit_code == 0)
 		d->exit_code = 1;
-	d->kafka_stopped = true;
-	rs_routes_close(&d->routes, on_routes_closed);
+	close_rest(d);
 }
 
 int
@@ -190,24 +266,41 @@ rs_daemon_start(struct rs_daemon *d, uv_loop_t *loop,
 	memset(d, 0, sizeof(*d));
 	d->loop = loop;
 	d->cfg = cfg;
-	d->on_stopped = on_stopped;
 	d->data = data;
 	if ((rc = rs_routes_init(&d->routes, loop, cfg->destinations,
-	    cfg->position_order)) != 0) {
-		snprintf(err, errlen, "route cache: %s", uv_strerror(rc));
+	    cfg->position_order)) != 0)
+		return rs_errf(err, errlen, rc, "route cache: %s",
+		    uv_strerror(rc));
+	uv_timer_init(loop, &d->lag_timer);	/* cannot fail */
+	d->lag_timer.data = d;
+	if ((rc = uv_timer_start(&d->lag_timer, on_lag_probe, LAG_PROBE_MS,
+	    LAG_PROBE_MS)) != 0) {
+		rs_errf(err, errlen, rc, "lag timer: %s", uv_strerror(rc));
+		goto fail;
+	}
+	if (cfg->http_listen != NULL && (rc = rs_http_start(&d->http, loop,
+	    cfg->http_listen, on_http, d, err, errlen)) != 0) {
+		/* rs_http_start() has closed what it opened. */
+		rs_routes_close(&d->routes, NULL);
+		uv_close((uv_handle_t *)&d->lag_timer, NULL);
 		return rc;
 	}
 	rs_sched_init(&d->sched, loop, &d->kafka, cfg->interval_ms);
 	if ((rc = rs_kafka_start(&d->kafka, loop, cfg, &cbs, d, err,
 	    errlen)) != 0) {
-		d->kafka_stopped = true;
-		rs_routes_close(&d->routes, NULL);
-		return rc;
+		if (cfg->http_listen != NULL)
+			rs_http_close(&d->http, NULL);
+		goto fail;
 	}
+	d->on_stopped = on_stopped;
 	log_info("routesim started destinations=%s interval_ms=%u "
 	    "position_order=%s", cfg->destinations, cfg->interval_ms,
 	    rs_position_order_name(cfg->position_order));
 	return 0;
+fail:
+	rs_routes_close(&d->routes, NULL);
+	uv_close((uv_handle_t *)&d->lag_timer, NULL);
+	return rc;
 }
 
 void

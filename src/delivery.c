@@ -128,6 +128,7 @@ on_tick(uv_timer_t *t)
 	struct rs_delivery *d = t->data;
 	struct rs_sched *s = d->sched;
 	bool last = d->next + 1 == d->route->npoints;
+	uint64_t due = d->t0 + d->next * s->interval_ms, now = uv_now(s->loop);
 	const char *pair;
 	size_t plen, n;
 	int rc;
@@ -151,6 +152,7 @@ on_tick(uv_timer_t *t)
 	d->inflight++;
 	d->next++;
 	rs_metrics.positions_produced++;
+	rs_metrics_lateness(now > due ? now - due : 0);
 	if (last)
 		end(d);
 	else

@@ -3,6 +3,7 @@
  */
 #include "routesim/kafka.h"
 
+#include <cjson/cJSON.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -118,10 +119,12 @@ struct prop {
 /* What routesim sets unless the user says otherwise. */
 static const struct prop consumer_defaults[] = {
 	{"client.id", "routesim"},
+	{"statistics.interval.ms", "1000"},
 	{"auto.offset.reset", "earliest"},
 };
 static const struct prop producer_defaults[] = {
 	{"client.id", "routesim"},
+	{"statistics.interval.ms", "1000"},
 	{"enable.idempotence", "true"},
 	/* Java-compatible hashing; an empty clientId still hashes to one
 	 * partition, so a delivery's positions stay in order. */
@@ -252,6 +255,12 @@ error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 			k->cbs.on_fatal(k->ud, fatal);
 		return;
 	}
+	if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN) {
+		if (rk == k->consumer)
+			k->consumer_brokers_up = 0;
+		else
+			k->producer_brokers_up = 0;
+	}
 	/* Transient: librdkafka retries by itself. */
 	log_warnx("kafka client=%s error=%s: %s", rd_kafka_name(rk),
 	    rd_kafka_err2name((rd_kafka_resp_err_t)err), reason);
@@ -264,6 +273,55 @@ dr_msg_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 
 	(void)rk;
 	k->cbs.on_delivery(k->ud, m->_private, m->err);
+}
+
+/* Reads broker states (and, for the consumer, partition lags) from
+ * librdkafka's statistics JSON. */
+static int
+stats_cb(rd_kafka_t *rk, char *json, size_t len, void *opaque)
+{
+	struct rs_kafka *k = opaque;
+	cJSON *root = cJSON_ParseWithLength(json, len), *b, *parts, *p;
+	int up = 0;
+
+	if (root == NULL)
+		return 0;
+	cJSON_ArrayForEach(b, cJSON_GetObjectItemCaseSensitive(root, "brokers"))
+	{
+		const cJSON *state = cJSON_GetObjectItemCaseSensitive(b, "state");
+		const cJSON *id = cJSON_GetObjectItemCaseSensitive(b, "nodeid");
+
+		if (cJSON_IsNumber(id) && id->valuedouble >= 0 &&
+		    cJSON_IsString(state) && strcmp(state->valuestring, "UP") == 0)
+			up++;
+	}
+	if (rk == k->producer) {
+		k->producer_brokers_up = up;
+		goto out;
+	}
+	k->consumer_brokers_up = up;
+	k->nlags = 0;
+	parts = cJSON_GetObjectItemCaseSensitive(
+	    cJSON_GetObjectItemCaseSensitive(
+	    cJSON_GetObjectItemCaseSensitive(root, "topics"), k->read_topic),
+	    "partitions");
+	cJSON_ArrayForEach(p, parts) {
+		const cJSON *lag = cJSON_GetObjectItemCaseSensitive(p,
+		    "consumer_lag");
+		const cJSON *id = cJSON_GetObjectItemCaseSensitive(p,
+		    "partition");
+
+		if (k->nlags == RS_KAFKA_MAX_LAGS)
+			break;
+		if (!cJSON_IsNumber(lag) || lag->valuedouble < 0 ||
+		    !cJSON_IsNumber(id) || id->valuedouble < 0)
+			continue;
+		k->lags[k->nlags].partition = (int32_t)id->valuedouble;
+		k->lags[k->nlags++].lag = (int64_t)lag->valuedouble;
+	}
+out:
+	cJSON_Delete(root);
+	return 0;	/* librdkafka frees json */
 }
 
 static void
@@ -293,6 +351,7 @@ rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 	switch (err) {
 	case RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS:
 		log_partitions("assigned", parts);
+		((struct rs_kafka *)opaque)->assigned = true;
 		if (coop)
 			error = rd_kafka_incremental_assign(rk, parts);
 		else
@@ -582,6 +641,7 @@ rs_kafka_start(struct rs_kafka *k, uv_loop_t *loop,
 	k->cbs = *cbs;
 	k->ud = ud;
 	k->read_topic = cfg->read_topic;
+	k->consumer_brokers_up = k->producer_brokers_up = -1;
 
 	if ((rc = build_conf(cfg, 'C', &cc, err, errlen)) != 0 ||
 	    (rc = build_conf(cfg, 'P', &pc, err, errlen)) != 0)
@@ -593,6 +653,8 @@ rs_kafka_start(struct rs_kafka *k, uv_loop_t *loop,
 	rd_kafka_conf_set_error_cb(cc, error_cb);
 	rd_kafka_conf_set_error_cb(pc, error_cb);
 	rd_kafka_conf_set_rebalance_cb(cc, rebalance_cb);
+	rd_kafka_conf_set_stats_cb(cc, stats_cb);
+	rd_kafka_conf_set_stats_cb(pc, stats_cb);
 	rd_kafka_conf_set_dr_msg_cb(pc, dr_msg_cb);
 
 	rc = new_client(RD_KAFKA_CONSUMER, cc, &k->consumer, err, errlen);
@@ -682,6 +744,22 @@ rs_kafka_store_offset(struct rs_kafka *k, int32_t partition, int64_t offset)
 		    k->read_topic, partition);
 	if (offset + 1 > tp->offset)
 		tp->offset = offset + 1;
+}
+
+bool
+rs_kafka_ready(const struct rs_kafka *k, const char **why)
+{
+	if (k->stopping)
+		*why = "shutting down";
+	else if (k->consumer_brokers_up <= 0 || k->producer_brokers_up <= 0)
+		*why = k->consumer_brokers_up < 0 || k->producer_brokers_up < 0 ?
+		    "waiting for the first broker connection" :
+		    "no broker reachable";
+	else if (!k->assigned)
+		*why = "no partition assignment from the consumer group yet";
+	else
+		return true;
+	return false;
 }
 
 size_t

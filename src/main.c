@@ -11,6 +11,7 @@
 #include "routesim/config.h"
 #include "routesim/daemon.h"
 #include "routesim/demo.h"
+#include "routesim/http.h"
 #include "routesim/kafka.h"
 #include "routesim/log.h"
 #include "routesim/request.h"
@@ -128,6 +129,29 @@ check(const struct rs_config *cfg)
 	return bad > 0 ? 1 : 0;
 }
 
+/* --healthcheck: is the daemon at --http-listen alive? (HEALTHCHECK) */
+static int
+healthcheck(const struct rs_config *cfg)
+{
+	int status;
+
+	if (cfg->http_listen == NULL) {
+		fprintf(stderr, "routesim: --healthcheck needs --http-listen "
+		    "or ROUTESIM_HTTP_LISTEN\n");
+		return 1;
+	}
+	status = rs_http_probe(cfg->http_listen, "/healthz", 2000);
+	if (status == 200)
+		return 0;
+	if (status < 0)
+		fprintf(stderr, "routesim: healthcheck %s: %s\n",
+		    cfg->http_listen, strerror(-status));
+	else
+		fprintf(stderr, "routesim: healthcheck %s: HTTP %d\n",
+		    cfg->http_listen, status);
+	return 1;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -148,6 +172,14 @@ main(int argc, char *argv[])
 		rs_config_free(&cfg);
 		return RS_EXIT_USAGE;
 	}
+	if (cfg.http_listen != NULL &&
+	    rs_http_parse_listen(cfg.http_listen, &(struct sockaddr_storage){0})
+	    != 0) {
+		fprintf(stderr, "routesim: --http-listen %s: expected HOST:PORT "
+		    "(e.g. 0.0.0.0:8080)\n", cfg.http_listen);
+		rs_config_free(&cfg);
+		return RS_EXIT_USAGE;
+	}
 	switch (cfg.mode) {
 	case RS_MODE_HELP:
 		rs_config_usage(stdout, "routesim");
@@ -164,6 +196,9 @@ main(int argc, char *argv[])
 		break;
 	case RS_MODE_DEMO:
 		status = rs_demo_run(&cfg);
+		break;
+	case RS_MODE_HEALTHCHECK:
+		status = healthcheck(&cfg);
 		break;
 	case RS_MODE_RUN:
 		status = run(&cfg);

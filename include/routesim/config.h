@@ -55,6 +55,7 @@ enum rs_mode {
 	RS_MODE_PRINT_CONFIG,
 	RS_MODE_CHECK,
 	RS_MODE_DEMO,
+	RS_MODE_HEALTHCHECK,
 };
 
 #define RS_NSETTINGS_MAX 32
@@ -66,6 +67,7 @@ struct rs_config {
 	char *group_id;
 	char *destinations;
 	char *env_file;
+	char *http_listen;		/* NULL: no HTTP listener */
 	unsigned interval_ms;
 	unsigned shutdown_timeout_ms;
 	enum rs_position_order position_order;

@@ -7,9 +7,12 @@
  * flow back to the scheduler.  Every bad request is logged once, counted
  * by reason and skipped; nothing a request contains can stop the daemon.
  *
+ * It also serves /metrics, /healthz and /readyz when an HTTP address is
+ * configured, and measures the loop's own lag.
+ *
  * Stopping: rs_daemon_stop() stops the deliveries, closes the consumer,
  * waits (bounded by shutdown_timeout_ms) for queued positions, closes the
- * route cache and then calls on_stopped.
+ * route cache, the HTTP listener and the lag timer, then calls on_stopped.
  *
  * Ownership: struct rs_daemon is embedded by its owner and must stay valid
  * until on_stopped has run.  cfg must outlive the daemon.  Loop thread.
@@ -22,6 +25,7 @@
 
 #include "routesim/config.h"
 #include "routesim/delivery.h"
+#include "routesim/http.h"
 #include "routesim/kafka.h"
 #include "routesim/routes.h"
 
@@ -31,9 +35,13 @@ struct rs_daemon {
 	struct rs_kafka kafka;
 	struct rs_routes routes;
 	struct rs_sched sched;
+	struct rs_http http;		/* when cfg->http_listen is set */
+	uv_timer_t lag_timer;		/* measures event-loop lag */
+	uint64_t lag_last_ns;
 	size_t pending;		/* requests waiting for their route */
 	int exit_code;
-	bool stopping, kafka_stopped, routes_closed;
+	unsigned closing;	/* closes still to complete */
+	bool stopping;
 	void (*on_stopped)(struct rs_daemon *);
 	void *data;		/* for the owner */
 };

@@ -34,8 +34,10 @@
 #include <uv.h>
 
 #include "routesim/config.h"
+#include "routesim/metrics.h"
 
 #define RS_KAFKA_DRAIN_BUDGET 10000
+#define RS_KAFKA_MAX_LAGS 256
 
 struct rs_kafka;
 
@@ -90,6 +92,13 @@ struct rs_kafka {
 	bool full, consuming, stopping, closing_consumer, deadline_hit;
 	size_t undelivered;
 	const char *read_topic;
+	/* Health, from rebalances, errors and librdkafka's statistics
+	 * (statistics.interval.ms, 1000 by default). */
+	bool assigned;			/* the group gave us an assignment */
+	int consumer_brokers_up;	/* -1 until the first statistics */
+	int producer_brokers_up;
+	struct rs_partition_lag lags[RS_KAFKA_MAX_LAGS];
+	size_t nlags;
 };
 
 /*
@@ -115,6 +124,12 @@ int rs_kafka_produce(struct rs_kafka *k, const void *key, size_t keylen,
 /* Marks a request offset as done: offset + 1 is committed next time. */
 void rs_kafka_store_offset(struct rs_kafka *k, int32_t partition,
     int64_t offset);
+
+/*
+ * True when the consumer has joined its group and both clients reach a
+ * broker; otherwise false with the reason in *why.
+ */
+bool rs_kafka_ready(const struct rs_kafka *k, const char **why);
 
 /* Messages waiting in the producer (queued or in flight). */
 size_t rs_kafka_outq_len(const struct rs_kafka *k);

@@ -1,0 +1,32 @@
+/*
+ * buf.h - a growable byte buffer for building text (HTTP responses,
+ * metrics).  The caller owns the struct; rs_buf_free() releases the
+ * memory.  After a failed allocation the buffer keeps what it had and
+ * rs_buf_failed() says so, so callers check once at the end.
+ */
+#ifndef ROUTESIM_BUF_H
+#define ROUTESIM_BUF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "routesim/log.h"
+
+struct rs_buf {
+	char *data;
+	size_t len, cap;
+	bool failed;
+};
+
+void rs_buf_printf(struct rs_buf *b, const char *fmt, ...) RS_PRINTF(2, 3);
+void rs_buf_append(struct rs_buf *b, const void *data, size_t len);
+void rs_buf_reset(struct rs_buf *b);
+void rs_buf_free(struct rs_buf *b);
+
+static inline bool
+rs_buf_failed(const struct rs_buf *b)
+{
+	return b->failed;
+}
+
+#endif
