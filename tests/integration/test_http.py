@@ -1,0 +1,237 @@
+#!/usr/bin/python3
+"""Integration tests of /metrics, /healthz, /readyz, --healthcheck and logs.
+
+usage: test_http.py [TEST...]   (run through ctest)
+"""
+import json
+import re
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+
+import harness
+from harness import check, Cluster, Destinations, Positions, Routesim
+
+SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[a-zA-Z_][a-zA-Z0-9_]*="'
+                    r'[^"\\]*"(,[a-zA-Z_][a-zA-Z0-9_]*="[^"\\]*")*\})? '
+                    r'(-?[0-9.e+-]+|\+Inf|NaN)$')
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def get(port, path):
+    try:
+        with urllib.request.urlopen("http://127.0.0.1:%d%s" % (port, path),
+                                    timeout=5) as r:
+            return r.status, r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
+
+
+def parse_metrics(text):
+    """Checks the exposition format; returns {sample name+labels: value}."""
+    families, samples, typed = {}, {}, None
+    for line in text.splitlines():
+        if line.startswith("# HELP "):
+            families[line.split()[2]] = {"help": True}
+        elif line.startswith("# TYPE "):
+            _, _, name, kind = line.split()
+            check(name in families, "TYPE before HELP for " + name)
+            check(kind in ("counter", "gauge", "histogram"), kind)
+            families[name]["type"] = kind
+            typed = name
+        else:
+            m = SAMPLE.match(line)
+            check(m, "malformed sample line: %r" % line)
+            name = m.group(1)
+            base = re.sub("_(bucket|sum|count)$", "", name) \
+                if typed and families[typed]["type"] == "histogram" else name
+            check(base == typed, "%s without its HELP/TYPE" % name)
+            if families[typed]["type"] == "counter":
+                check(name.endswith("_total"), name + " lacks _total")
+            check(name.startswith("routesim_"), name)
+            samples[name + (m.group(2) or "")] = float(m.group(4))
+    return samples
+
+
+class System:
+    """Cluster + routesim with an HTTP listener."""
+
+    def __init__(self, *args):
+        self.cluster = Cluster()
+        self.dest = Destinations()
+        self.port = free_port()
+        self.rs = Routesim(self.cluster, self.dest.path, "--http-listen",
+                           "127.0.0.1:%d" % self.port, *args)
+
+    def wait_ready(self, want=200, timeout=20):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            try:
+                status, body = get(self.port, "/readyz")
+                if status == want:
+                    return body
+            except OSError:
+                pass
+            time.sleep(0.1)
+        raise harness.Failure("/readyz never answered %d" % want)
+
+    def close(self):
+        rc = self.rs.stop()
+        self.cluster.close()
+        self.dest.close()
+        return rc
+
+
+def test_metrics():
+    s = System("--interval", "10")
+    try:
+        s.wait_ready()
+        before = parse_metrics(get(s.port, "/metrics")[1])
+        check(before["routesim_ready"] == 1, "ready gauge")
+        check(before["routesim_deliveries_started_total"] == 0, "started")
+        s.dest.line_route("m", 7)
+        pos = Positions(s.cluster)
+        harness.send_requests(s.cluster, [{"clientId": "a", "routeId": "m"},
+                                          b"garbage"])
+        pos.wait_finished(1)
+        pos.close()
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            after = parse_metrics(get(s.port, "/metrics")[1])
+            if after["routesim_deliveries_finished_total"] == 1:
+                break
+            time.sleep(0.1)
+        for name, want in (("routesim_requests_received_total", 2),
+                           ("routesim_deliveries_started_total", 1),
+                           ("routesim_deliveries_finished_total", 1),
+                           ("routesim_deliveries_active", 0),
+                           ("routesim_positions_produced_total", 7),
+                           ("routesim_positions_delivered_total", 7),
+                           ('routesim_requests_rejected_total'
+                            '{reason="bad_json"}', 1),
+                           ("routesim_tick_lateness_seconds_count", 7),
+                           ('routesim_tick_lateness_seconds_bucket'
+                            '{le="+Inf"}', 7)):
+            check(after.get(name) == want, "%s = %s, want %s" %
+                  (name, after.get(name), want))
+        info = [k for k in after if k.startswith("routesim_build_info{")]
+        check(info and 'version="' in info[0], "build info")
+        check(not any("clientId" in k or "route=" in k for k in after),
+              "no per-route or per-client labels")
+        status, body = get(s.port, "/metrics")
+        check(status == 200, "status")
+        check(s.close() == 0, "exit status")
+    finally:
+        s.close()
+
+
+def test_health_outage():
+    """/readyz follows a broker outage; /healthz stays up."""
+    s = System()
+    try:
+        s.wait_ready()
+        check(get(s.port, "/healthz") == (200, "ok\n"), "healthz")
+        hc = subprocess.run([harness.BIN, "--healthcheck", "--http-listen",
+                             "0.0.0.0:%d" % s.port, "--env-file",
+                             "/dev/null"], timeout=10)
+        check(hc.returncode == 0, "--healthcheck against a live daemon")
+        s.cluster.command("down 1")
+        body = s.wait_ready(503)
+        check("no broker reachable" in body, body)
+        check(get(s.port, "/healthz")[0] == 200, "healthz during outage")
+        s.cluster.command("up 1")
+        s.wait_ready(200, timeout=30)
+    finally:
+        s.close()
+    hc = subprocess.run([harness.BIN, "--healthcheck", "--http-listen",
+                         "127.0.0.1:%d" % s.port, "--env-file", "/dev/null"],
+                        timeout=10, capture_output=True, text=True)
+    check(hc.returncode == 1, "--healthcheck with nothing listening")
+
+
+def raw(port, data, read=True):
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as c:
+        c.sendall(data)
+        return c.recv(200).decode(errors="replace") if read else ""
+
+
+def test_http_abuse():
+    """Bad clients get 4xx or are cut off; the daemon keeps serving."""
+    s = System()
+    try:
+        s.wait_ready()
+        cases = [(b"GARBAGE\r\n\r\n", "400"),
+                 (b"GET noslash HTTP/1.1\r\n\r\n", "400"),
+                 (b"GET / HTTP/9\r\n\r\n", "400"),
+                 (b"POST /metrics HTTP/1.1\r\n\r\n", "405"),
+                 (b"GET /nope HTTP/1.1\r\n\r\n", "404"),
+                 (b"GET /healthz HTTP/1.1\r\nX: " + b"a" * 5000 +
+                  b"\r\n\r\n", "413"),
+                 (b"HEAD /healthz HTTP/1.0\r\n\r\n", "200")]
+        for data, want in cases:
+            got = raw(s.port, data)
+            check(got.startswith("HTTP/1.1 " + want), "%r -> %r" %
+                  (data[:30], got[:40]))
+        # 100 idle clients: the cap evicts the oldest, probes get through.
+        idle = [socket.create_connection(("127.0.0.1", s.port))
+                for _ in range(100)]
+        check(get(s.port, "/healthz")[0] == 200, "healthz behind idlers")
+        # A silent client is disconnected after the 5 s timeout.
+        c = idle[-1]
+        c.settimeout(8)
+        start = time.time()
+        check(c.recv(10) == b"", "idle connection closed")
+        check(time.time() - start < 7, "timeout took too long")
+        for c in idle:
+            c.close()
+        check(get(s.port, "/readyz")[0] == 200, "still serving")
+        check(s.rs.proc.poll() is None, "daemon alive")
+    finally:
+        check(s.close() == 0, "exit status")
+
+
+def test_log_formats():
+    """Every log line parses, in text and in JSON."""
+    for fmt in ("text", "json"):
+        cluster = Cluster()
+        dest = Destinations()
+        dest.line_route("r", 2)
+        rs = Routesim(cluster, dest.path, "--log-format", fmt,
+                      "-X", "sasl.password=hunter2", "--interval", "10")
+        try:
+            rs.wait_log("assigned partitions")
+            harness.send_requests(cluster, [b"bad", {"clientId": "x",
+                                                     "routeId": "r"}])
+            rs.wait_log("delivery finished")
+        finally:
+            rc = rs.stop()
+            cluster.close()
+            dest.close()
+        check(rc == 0, "exit status")
+        check(len(rs.lines) > 5, "some log lines")
+        for line in rs.lines:
+            check("hunter2" not in line, "a secret was logged")
+            if fmt == "json":
+                obj = json.loads(line)
+                check(set(obj) == {"time", "level", "msg"}, line)
+                check(obj["level"] in ("error", "warn", "info", "debug"),
+                      line)
+            else:
+                check(re.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z "
+                               r"(error|warn|info|debug) \S", line), line)
+        check(any("reason=bad_json" in line for line in rs.lines),
+              "key=value fields")
+
+
+TESTS = {name[5:]: fn for name, fn in globals().items()
+         if name.startswith("test_")}
+
+if __name__ == "__main__":
+    harness.run(TESTS)
