@@ -7,7 +7,8 @@ cd "$(dirname "$0")/.."
 
 PACKAGES="build-essential cmake pkg-config clang libclang-rt-14-dev
 librdkafka-dev libuv1-dev libcjson-dev libcmocka-dev
-kcat python3 python3-kafka shellcheck yamllint docker-compose"
+kcat python3 python3-kafka python3-kubernetes python3-yaml shellcheck
+yamllint docker-compose nodejs"
 command -v npm >/dev/null 2>&1 || PACKAGES="$PACKAGES npm"
 
 missing=""
@@ -31,11 +32,15 @@ if [ -n "$missing" ]; then
 	    --no-install-recommends $missing
 fi
 
-# Offline Dockerfile linters (no hadolint in Debian), pinned.
-if [ ! -x .tools/node_modules/.bin/dockerfilelint ] ||
-    [ ! -x .tools/node_modules/.bin/dockerfile-utils ]; then
-	echo "deps.sh: installing Dockerfile linters into .tools/"
+# Offline linters and validators that Debian lacks (hadolint, Kubernetes
+# schemas), pinned; re-installed when this list changes.
+NPM_TOOLS="dockerfilelint@1.8.0 dockerfile-utils@0.16.3 kubernetes-models@4.5.1
+js-yaml@4.1.0"
+if [ "$(cat .tools/installed 2>/dev/null)" != "$NPM_TOOLS" ]; then
+	echo "deps.sh: installing npm tools into .tools/"
 	mkdir -p .tools
+	# shellcheck disable=SC2086  # the list is split on purpose
 	npm install --prefix .tools --no-audit --no-fund --no-save \
-	    --loglevel=error dockerfilelint@1.8.0 dockerfile-utils@0.16.3
+	    --loglevel=error $NPM_TOOLS
+	echo "$NPM_TOOLS" >.tools/installed
 fi

@@ -164,6 +164,76 @@ def test_container_run():
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+K8S_DIR = os.path.join(harness.SOURCE, "deploy", "k8s")
+# Kind -> python3-kubernetes model; autoscaling/v2 has v2beta2's fields.
+K8S_MODELS = {
+    ("v1", "ConfigMap"): "V1ConfigMap",
+    ("v1", "Secret"): "V1Secret",
+    ("apps/v1", "Deployment"): "V1Deployment",
+    ("autoscaling/v2", "HorizontalPodAutoscaler"):
+        "V2beta2HorizontalPodAutoscaler",
+}
+
+
+def unknown_fields(obj, type_name, where, client):
+    """Fields of obj that the API type does not have, recursively."""
+    out = []
+    m = re.match(r"list\[(.*)\]$", type_name)
+    if m:
+        for i, item in enumerate(obj or []):
+            out += unknown_fields(item, m.group(1), "%s[%d]" % (where, i),
+                                  client)
+        return out
+    if type_name.startswith("dict(") or not type_name.startswith("V"):
+        return out  # maps and scalars: the schema check covers values
+    cls = getattr(client, type_name)
+    names = {v: k for k, v in cls.attribute_map.items()}
+    for key, value in (obj or {}).items():
+        if key not in names:
+            out.append("%s.%s" % (where, key))
+        else:
+            out += unknown_fields(value, cls.openapi_types[names[key]],
+                                  "%s.%s" % (where, key), client)
+    return out
+
+
+def test_k8s_manifests():
+    """Every manifest passes the API schema and has no unknown field."""
+    import yaml
+    import kubernetes.client as client
+    files = sorted(os.path.join(K8S_DIR, f) for f in os.listdir(K8S_DIR)
+                   if f.endswith(".yaml"))
+    kinds = set()
+    for path in files:
+        for doc in yaml.safe_load_all(open(path)):
+            if doc["kind"] == "Kustomization":
+                for res in doc["resources"]:
+                    check(os.path.exists(os.path.join(K8S_DIR, res)),
+                          "kustomization lists missing %s" % res)
+                continue
+            key = (doc["apiVersion"], doc["kind"])
+            check(key in K8S_MODELS, "%s: no model for %s" % (path, key))
+            bad = unknown_fields(doc, K8S_MODELS[key], doc["kind"], client)
+            check(not bad, "%s: unknown fields %s" % (path, bad))
+            kinds.add(doc["kind"])
+    check(kinds == {"ConfigMap", "Secret", "Deployment",
+                    "HorizontalPodAutoscaler"}, "kinds: %s" % kinds)
+    env = dict(os.environ, NODE_PATH=os.path.join(
+        harness.SOURCE, ".tools", "node_modules"))
+    r = subprocess.run(["node", os.path.join(os.path.dirname(__file__),
+                                             "validate-k8s.js")] + files,
+                       env=env, capture_output=True, text=True)
+    print(r.stdout.strip())
+    check(r.returncode == 0, "schema validation failed:\n" + r.stdout +
+          r.stderr)
+    # The pod must outlast routesim's own shutdown bound.
+    dep = yaml.safe_load(open(os.path.join(K8S_DIR, "deployment.yaml")))
+    cm = yaml.safe_load(open(os.path.join(K8S_DIR, "configmap.yaml")))
+    grace = dep["spec"]["template"]["spec"]["terminationGracePeriodSeconds"]
+    check(grace * 1000 > int(cm["data"]["ROUTESIM_SHUTDOWN_TIMEOUT_MS"]) +
+          5000, "terminationGracePeriodSeconds too short")
+
+
 TESTS = {name[5:]: fn for name, fn in globals().items()
          if name.startswith("test_")}
 
