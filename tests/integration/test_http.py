@@ -4,6 +4,7 @@
 usage: test_http.py [TEST...]   (run through ctest)
 """
 import json
+import os
 import re
 import socket
 import subprocess
@@ -130,6 +131,24 @@ def test_metrics():
         check(s.close() == 0, "exit status")
     finally:
         s.close()
+
+
+def test_dashboard():
+    """The Grafana dashboard queries only metrics routesim exports."""
+    path = os.path.join(harness.SOURCE, "deploy", "monitoring", "grafana",
+                        "dashboards", "routesim.json")
+    exprs = [t["expr"] for p in json.load(open(path))["panels"]
+             for t in p["targets"]]
+    used = set(re.findall(r"routesim_[a-z_]+", " ".join(exprs)))
+    s = System()
+    try:
+        s.wait_ready()
+        exported = {re.sub(r"\{.*", "", k)
+                    for k in parse_metrics(get(s.port, "/metrics")[1])}
+    finally:
+        s.close()
+    check(used and used <= exported, "dashboard uses unknown metrics %s" %
+          (used - exported))
 
 
 def test_health_outage():

@@ -1,6 +1,6 @@
 #!/bin/sh
 # Offline checks of the repository's shell, YAML, compose and Docker files.
-# usage: lint.sh shell|yaml|compose|dockerfile   (run by ctest)
+# usage: lint.sh shell|yaml|json|compose|dockerfile   (run by ctest)
 set -eu
 cd "$(dirname "$0")/../.."
 
@@ -30,6 +30,14 @@ compose)
 		docker-compose -f docker-compose.yaml --profile "$p" config -q
 	done
 	;;
+json)
+	for f in $(git ls-files '*.json'); do
+		/usr/bin/python3 -m json.tool "$f" >/dev/null || {
+			echo "invalid JSON: $f"
+			exit 1
+		}
+	done
+	;;
 dockerfile)
 	bin=.tools/node_modules/.bin
 	"$bin/dockerfilelint" Dockerfile
@@ -40,7 +48,7 @@ dockerfile)
 	fi
 	;;
 *)
-	echo "usage: $0 shell|yaml|compose|dockerfile" >&2
+	echo "usage: $0 shell|yaml|json|compose|dockerfile" >&2
 	exit 2
 	;;
 esac
