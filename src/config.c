@@ -23,6 +23,8 @@
 enum type {
 	T_STR,		/* non-empty string */
 	T_MS,		/* milliseconds, an unsigned integer within [min, max] */
+	T_UINT,		/* a count within [min, max] */
+	T_BOOL,		/* true | false */
 	T_ORDER,	/* latlng | lnglat */
 	T_LOGLEVEL,
 	T_LOGFORMAT,
@@ -68,6 +70,19 @@ static const struct setting settings[] = {
 	{"http-listen", 0, "ROUTESIM_HTTP_LISTEN", "HOST:PORT", T_STR,
 	    F(http_listen), NULL, 0, 0,
 	    "serve /metrics, /healthz and /readyz (off by default)"},
+	{"progress-topic", 0, "ROUTESIM_PROGRESS_TOPIC", "TOPIC", T_STR,
+	    F(progress_topic), "routesim.progress", 0, 0,
+	    "compacted topic of delivery progress, partitioned like the "
+	    "request topic"},
+	{"progress-every", 0, "ROUTESIM_PROGRESS_EVERY", "N", T_UINT,
+	    F(progress_every), "10", 1, 1000000,
+	    "record a delivery's progress every N acknowledged positions"},
+	{"max-request-age", 0, "ROUTESIM_MAX_REQUEST_AGE_MS", "MS", T_MS,
+	    F(max_request_age_ms), "3600000", 0, 2000000000,
+	    "skip requests older than this (0: never)"},
+	{"position-metadata", 0, "ROUTESIM_POSITION_METADATA", "true|false",
+	    T_BOOL, F(position_metadata), "false", 0, 0,
+	    "add \"seq\" and \"timestamp\" to each position"},
 	{"log-level", 0, "ROUTESIM_LOG_LEVEL", "error|warn|info|debug",
 	    T_LOGLEVEL, F(log_level), "info", 0, 0, "least severe level logged"},
 	{"log-format", 0, "ROUTESIM_LOG_FORMAT", "text|json", T_LOGFORMAT,
@@ -168,7 +183,7 @@ set_kafka_prop(struct rs_config *cfg, const char *name, const char *value,
 }
 
 static int
-parse_ms(const char *v, unsigned min, unsigned max, unsigned *out)
+parse_uint(const char *v, unsigned min, unsigned max, unsigned *out)
 {
 	unsigned long n;
 	char *end;
@@ -206,11 +221,27 @@ apply(struct rs_config *cfg, size_t idx, const char *value,
 			return -ENOMEM;
 		break;
 	case T_MS:
-		if (parse_ms(value, s->min, s->max,
+		if (parse_uint(value, s->min, s->max,
 		    (unsigned *)(void *)(base + s->off)) != 0)
 			return rs_errf(err, errlen, -EINVAL,
 			    "%s: invalid value '%s': expected milliseconds "
 			    "from %u to %u", label, value, s->min, s->max);
+		break;
+	case T_UINT:
+		if (parse_uint(value, s->min, s->max,
+		    (unsigned *)(void *)(base + s->off)) != 0)
+			return rs_errf(err, errlen, -EINVAL,
+			    "%s: invalid value '%s': expected a whole number "
+			    "from %u to %u", label, value, s->min, s->max);
+		break;
+	case T_BOOL:
+		if (strcmp(value, "true") == 0 || strcmp(value, "1") == 0)
+			*(bool *)(void *)(base + s->off) = true;
+		else if (strcmp(value, "false") == 0 || strcmp(value, "0") == 0)
+			*(bool *)(void *)(base + s->off) = false;
+		else
+			return rs_errf(err, errlen, -EINVAL, "%s: invalid value "
+			    "'%s': expected true or false", label, value);
 		break;
 	case T_ORDER:
 		if (strcmp(value, "latlng") == 0)
@@ -574,9 +605,14 @@ rs_config_print(const struct rs_config *cfg, FILE *out)
 				v = "(off)";
 			break;
 		case T_MS:
+		case T_UINT:
 			snprintf(value, sizeof(value), "%u",
 			    *(const unsigned *)(const void *)(base + s->off));
 			v = value;
+			break;
+		case T_BOOL:
+			v = *(const bool *)(const void *)(base + s->off) ?
+			    "true" : "false";
 			break;
 		case T_ORDER:
 			v = rs_position_order_name(cfg->position_order);

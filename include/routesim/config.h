@@ -68,6 +68,10 @@ struct rs_config {
 	char *destinations;
 	char *env_file;
 	char *http_listen;		/* NULL: no HTTP listener */
+	char *progress_topic;
+	unsigned progress_every;	/* positions between progress records */
+	unsigned max_request_age_ms;	/* 0: no limit */
+	bool position_metadata;		/* add "seq" and "timestamp" */
 	unsigned interval_ms;
 	unsigned shutdown_timeout_ms;
 	enum rs_position_order position_order;

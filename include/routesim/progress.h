@@ -1,0 +1,53 @@
+/*
+ * progress.h - progress records: how far each delivery has got, kept in
+ * Kafka so that another process can carry on after a crash or a hand-off.
+ *
+ * The progress topic is compacted and partitioned like the request topic:
+ * the record of the request at (partition p, offset o) is written to
+ * partition p with key "o".  Its value is one of
+ *
+ *   {"routeId":"1","clientId":"x","next":12}   positions 0..11 are
+ *                                              acknowledged; carry on at 12
+ *   {"done":true}                              finished; skip the request
+ *                                              if it is read again
+ *   (null, a tombstone)                        forgotten: the request's
+ *                                              offset is committed
+ *
+ * Nothing here talks to Kafka; daemon.c writes and restores the records.
+ * rs_progress_encode() returns heap memory the caller frees;
+ * rs_progress_decode() fills a caller struct whose client_id is heap
+ * memory released by rs_progress_free().
+ */
+#ifndef ROUTESIM_PROGRESS_H
+#define ROUTESIM_PROGRESS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "routesim/request.h"
+
+struct rs_progress {
+	bool done;
+	uint32_t next;			/* when !done */
+	char route_id[RS_ROUTE_ID_MAX + 1];
+	char *client_id;
+};
+
+/* "{...}" for p; NULL when out of memory.  *len gets the length. */
+char *rs_progress_encode(const struct rs_progress *p, size_t *len);
+
+/*
+ * Parses a record value.  Returns 0, or -EINVAL for anything that is not
+ * a valid record (logged and skipped by the caller).
+ */
+int rs_progress_decode(const void *buf, size_t len, struct rs_progress *p);
+void rs_progress_free(struct rs_progress *p);
+
+/* Key of the request at offset: its decimal offset.  Returns the length;
+ * buf holds at least 21 bytes. */
+size_t rs_progress_key(int64_t offset, char buf[21]);
+/* Parses a key; -1 when it is not one. */
+int64_t rs_progress_key_parse(const void *key, size_t len);
+
+#endif

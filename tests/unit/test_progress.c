@@ -1,0 +1,89 @@
+/* test_progress.c - progress records (src/progress.c). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "routesim/progress.h"
+
+static void
+test_round_trip(void **state)
+{
+	struct rs_progress p = {false, 12, "route_1", "cli\"ent\n"}, q;
+	size_t len;
+	char *buf;
+
+	(void)state;
+	buf = rs_progress_encode(&p, &len);
+	assert_string_equal(buf, "{\"routeId\":\"route_1\",\"clientId\":"
+	    "\"cli\\\"ent\\n\",\"next\":12}");
+	assert_int_equal(rs_progress_decode(buf, len, &q), 0);
+	assert_false(q.done);
+	assert_int_equal(q.next, 12);
+	assert_string_equal(q.route_id, "route_1");
+	assert_string_equal(q.client_id, "cli\"ent\n");
+	rs_progress_free(&q);
+	free(buf);
+
+	p.done = true;
+	buf = rs_progress_encode(&p, &len);
+	assert_string_equal(buf, "{\"done\":true}");
+	assert_int_equal(rs_progress_decode(buf, len, &q), 0);
+	assert_true(q.done);
+	assert_null(q.client_id);
+	free(buf);
+}
+
+static void
+test_bad_records(void **state)
+{
+	static const char *const bad[] = {
+		"", "null", "[]", "{}", "{\"done\":false}",
+		"{\"routeId\":\"1\",\"clientId\":\"x\"}",
+		"{\"routeId\":\"1\",\"clientId\":\"x\",\"next\":-1}",
+		"{\"routeId\":\"1\",\"clientId\":\"x\",\"next\":1.5}",
+		"{\"routeId\":\"1\",\"clientId\":\"x\",\"next\":5e10}",
+		"{\"routeId\":\"../1\",\"clientId\":\"x\",\"next\":1}",
+		"{\"routeId\":\"1\",\"clientId\":3,\"next\":1}",
+	};
+	struct rs_progress q;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (rs_progress_decode(bad[i], strlen(bad[i]), &q) != -EINVAL)
+			fail_msg("accepted %s", bad[i]);
+	assert_int_equal(rs_progress_decode(NULL, 0, &q), -EINVAL);
+}
+
+static void
+test_keys(void **state)
+{
+	char key[21];
+
+	(void)state;
+	assert_int_equal(rs_progress_key(0, key), 1);
+	assert_string_equal(key, "0");
+	rs_progress_key(INT64_MAX, key);
+	assert_string_equal(key, "9223372036854775807");
+	assert_int_equal(rs_progress_key_parse("12345", 5), 12345);
+	assert_int_equal(rs_progress_key_parse("12a", 3), -1);
+	assert_int_equal(rs_progress_key_parse("", 0), -1);
+	assert_int_equal(rs_progress_key_parse(NULL, 0), -1);
+	assert_int_equal(rs_progress_key_parse("-1", 2), -1);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_round_trip),
+		cmocka_unit_test(test_bad_records),
+		cmocka_unit_test(test_keys),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
