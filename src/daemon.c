@@ -1,5 +1,5 @@
 /*
- * daemon.c - request handling and the order of shutdown.
+ * daemon.c - requests, progress records, partition hand-offs, shutdown.
  */
 #include "routesim/daemon.h"
 
@@ -7,106 +7,507 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "routesim/buf.h"
 #include "routesim/log.h"
 #include "routesim/metrics.h"
+#include "routesim/progress.h"
 #include "routesim/request.h"
 
-/* A request whose route is being loaded. */
+#define LAG_PROBE_MS 500
+
+/* A request whose route is being loaded (new or resumed delivery). */
 struct pending {
 	struct rs_route_wait wait;
 	struct rs_daemon *d;
 	struct rs_request req;
 	int32_t partition;
 	int64_t offset;
+	uint32_t first;		/* resume point; 0 for a new request */
+	bool resumed;
 };
 
-static void
-reject(enum rs_reject why, int32_t partition, int64_t offset,
-    const char *what)
+/* A progress record on its way; freed with its delivery report. */
+enum record_kind {
+	REC_FIRST,		/* next = 0: makes the request committable */
+	REC_PROGRESS,		/* every progress_every positions */
+	REC_FINAL,		/* exact resume point at a hand-off */
+	REC_DONE,		/* finished */
+	REC_TOMBSTONE,		/* forgotten after the commit */
+};
+
+struct record {
+	struct rs_daemon *d;
+	enum record_kind kind;
+	int32_t partition;
+	int64_t offset;
+};
+
+static void check_revoked(struct rs_daemon *d);
+
+static int64_t
+now_ms(void)
 {
-	rs_metrics.requests_rejected[why]++;
-	log_warnx("request rejected reason=%s partition=%d offset=%lld: %s",
-	    rs_reject_name(why), partition, (long long)offset, what);
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ---- Commits ---------------------------------------------------------- */
+
+/* The request at (p, offset) can no longer be lost. */
+static void
+mark_safe(struct rs_daemon *d, struct rs_part *p, int64_t offset)
+{
+	if (rs_offsets_safe(&p->offsets, offset))
+		rs_kafka_store_offset(&d->kafka, p->id,
+		    rs_offsets_committable(&p->offsets));
 }
 
 static void
-start_delivery(struct rs_daemon *d, struct rs_route *route,
-    const struct rs_request *req)
+settle(struct rs_daemon *d, struct rs_part *p)
 {
-	if (rs_sched_start(&d->sched, route, req->client_id) != 0)
+	/* busy is 0 already only after a forced hand-off (revoke timeout). */
+	if (p->busy > 0 && --p->busy == 0 && p->state == RS_PART_REVOKING)
+		check_revoked(d);
+}
+
+static void
+reject(struct rs_daemon *d, struct rs_part *p, int64_t offset,
+    enum rs_reject why, const char *what)
+{
+	rs_metrics.requests_rejected[why]++;
+	log_warnx("request rejected reason=%s partition=%d offset=%lld: %s",
+	    rs_reject_name(why), p->id, (long long)offset, what);
+	mark_safe(d, p, offset);
+}
+
+/* ---- Progress records ------------------------------------------------- */
+
+static void
+write_record(struct rs_daemon *d, struct rs_part *p, enum record_kind kind,
+    int64_t offset, const struct rs_progress *rec)
+{
+	struct record *r = malloc(sizeof(*r));
+	char *value = NULL;
+	size_t len = 0;
+
+	if (r == NULL || (rec != NULL &&
+	    (value = rs_progress_encode(rec, &len)) == NULL)) {
+		log_warnx("progress record not written: out of memory "
+		    "partition=%d offset=%lld", p->id, (long long)offset);
+		free(r);
+		return;
+	}
+	*r = (struct record){d, kind, p->id, offset};
+	if (rs_kafka_produce_progress(&d->kafka, p->id, offset, value, len,
+	    r) != 0)
+		free(r);	/* logged; the request is read again later */
+	else
+		p->busy++;
+	free(value);
+}
+
+static void
+write_state(struct rs_daemon *d, struct rs_part *p, enum record_kind kind,
+    const struct rs_delivery_state *st)
+{
+	struct rs_progress rec = {.done = kind == REC_DONE, .next = st->acked,
+	    .client_id = (char *)(uintptr_t)st->client_id};
+
+	snprintf(rec.route_id, sizeof(rec.route_id), "%s", st->route_id);
+	write_record(d, p, kind, st->offset, &rec);
+}
+
+static void
+on_record_delivered(void *ud, void *opaque, rd_kafka_resp_err_t err)
+{
+	struct record *r = opaque;
+	struct rs_daemon *d = ud;
+	struct rs_part *p = rs_parts_get(&d->parts, r->partition);
+
+	if (err != RD_KAFKA_RESP_ERR_NO_ERROR)
+		log_warnx("progress record failed: %s partition=%d offset=%lld",
+		    rd_kafka_err2str(err), r->partition, (long long)r->offset);
+	if (p != NULL) {
+		if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+			if (r->kind == REC_FIRST || r->kind == REC_DONE)
+				mark_safe(d, p, r->offset);
+			if (r->kind == REC_DONE &&
+			    rs_part_done_add(p, r->offset) != 0)
+				log_warnx("done list: out of memory");
+		}
+		settle(d, p);
+	}
+	free(r);
+}
+
+/* The group committed up to `next`: forget finished requests below it. */
+static void
+on_committed(void *ud, int32_t partition, int64_t next)
+{
+	struct rs_daemon *d = ud;
+	struct rs_part *p = rs_parts_get(&d->parts, partition);
+	int64_t done[256];
+	size_t n;
+
+	if (p == NULL)
+		return;
+	while ((n = rs_part_done_take(p, next, done, 256)) > 0)
+		for (size_t i = 0; i < n; i++) {
+			rs_part_known_del(p, done[i]);
+			write_record(d, p, REC_TOMBSTONE, done[i], NULL);
+		}
+}
+
+/* ---- Deliveries ------------------------------------------------------- */
+
+static void
+on_progress(void *ud, const struct rs_delivery_state *st)
+{
+	struct rs_daemon *d = ud;
+	struct rs_part *p = rs_parts_get(&d->parts, st->partition);
+
+	if (p != NULL)
+		write_state(d, p, REC_PROGRESS, st);
+}
+
+static void
+on_ended(void *ud, const struct rs_delivery_state *st,
+    enum rs_delivery_end how)
+{
+	struct rs_daemon *d = ud;
+	struct rs_part *p = rs_parts_get(&d->parts, st->partition);
+
+	if (p == NULL)
+		return;
+	/* A failed delivery is not retried: its position failed for good
+	 * (logged and counted); it is marked done like a finished one. */
+	write_state(d, p, how == RS_END_STOPPED ? REC_FINAL : REC_DONE, st);
+	settle(d, p);
+}
+
+static void
+start_delivery(struct rs_daemon *d, struct rs_part *p, struct rs_route *route,
+    const struct pending *req)
+{
+	struct rs_progress first = {.next = 0,
+	    .client_id = req->req.client_id};
+
+	if (rs_sched_start(&d->sched, route, req->req.client_id, p->id,
+	    req->offset, req->first) != 0) {
 		log_warnx("delivery not started: out of memory route=%s",
-		    req->route_id);
+		    req->req.route_id);
+		return;
+	}
+	p->busy++;
+	if (req->resumed) {
+		log_info("delivery resumed route=%s client=%s partition=%d "
+		    "offset=%lld at=%u", req->req.route_id, req->req.client_id,
+		    p->id, (long long)req->offset, req->first);
+		return;
+	}
+	snprintf(first.route_id, sizeof(first.route_id), "%s",
+	    req->req.route_id);
+	write_record(d, p, REC_FIRST, req->offset, &first);
 }
 
 static void
 on_route(struct rs_route_wait *w, struct rs_route *route, int rc,
     const char *err)
 {
-	struct pending *p = (struct pending *)(void *)((char *)w -
+	struct pending *pr = (struct pending *)(void *)((char *)w -
 	    offsetof(struct pending, wait));
-	struct rs_daemon *d = p->d;
+	struct rs_daemon *d = pr->d;
+	struct rs_part *p = rs_parts_get(&d->parts, pr->partition);
 
-	d->pending--;
-	if (route != NULL && !d->stopping)
-		start_delivery(d, route, &p->req);
-	else if (route != NULL)
+	if (p == NULL || p->state != RS_PART_ACTIVE || d->stopping) {
+		/* Handed off meanwhile: the next owner reads it again. */
 		rs_route_unref(route);
-	else if (rc == -ENOENT)
-		reject(RS_REJECT_UNKNOWN_ROUTE, p->partition, p->offset, err);
-	else if (rc != -ECANCELED)
-		reject(RS_REJECT_BAD_ROUTE, p->partition, p->offset, err);
-	rs_request_free(&p->req);
-	free(p);
+	} else if (route != NULL) {
+		start_delivery(d, p, route, pr);
+	} else if (pr->resumed) {
+		/* Its route is gone: it cannot go on; record it as done. */
+		struct rs_progress done = {.done = true};
+
+		log_warnx("delivery not resumed partition=%d offset=%lld: %s",
+		    p->id, (long long)pr->offset, err);
+		rs_metrics.deliveries_failed++;
+		write_record(d, p, REC_DONE, pr->offset, &done);
+	} else if (rc == -ENOENT) {
+		reject(d, p, pr->offset, RS_REJECT_UNKNOWN_ROUTE, err);
+	} else if (rc != -ECANCELED) {
+		reject(d, p, pr->offset, RS_REJECT_BAD_ROUTE, err);
+	}
+	if (p != NULL)
+		settle(d, p);
+	rs_request_free(&pr->req);
+	free(pr);
+}
+
+/* Finds the route of pr and starts it, now or when the route is loaded;
+ * takes pr over. */
+static void
+begin(struct rs_daemon *d, struct rs_part *p, struct pending *pr)
+{
+	struct rs_route *route;
+	int rc;
+
+	rc = rs_routes_get(&d->routes, pr->req.route_id, &route, &pr->wait,
+	    on_route);
+	if (rc == -EINPROGRESS) {
+		p->busy++;
+		return;	/* on_route() takes over */
+	}
+	if (rc == 0)
+		start_delivery(d, p, route, pr);
+	else
+		log_warnx("route %s: %s", pr->req.route_id, uv_strerror(rc));
+	rs_request_free(&pr->req);
+	free(pr);
+}
+
+/* ---- Requests --------------------------------------------------------- */
+
+static void
+handle_request(struct rs_daemon *d, struct rs_part *p, int64_t offset,
+    int64_t timestamp, const void *payload, size_t len)
+{
+	uint32_t max_age = d->cfg->max_request_age_ms;
+	struct pending *pr;
+	enum rs_reject why;
+	char err[256];
+	int rc;
+
+	rs_metrics.requests_received++;
+	if ((rc = rs_offsets_add(&p->offsets, offset)) != 0) {
+		log_debug("request partition=%d offset=%lld read twice", p->id,
+		    (long long)offset);
+		return;
+	}
+	if (rs_part_known(p, offset) != NULL) {
+		/* Started in an earlier life; resumed or finished. */
+		mark_safe(d, p, offset);
+		return;
+	}
+	if (max_age > 0 && timestamp > 0 && now_ms() - timestamp > max_age) {
+		snprintf(err, sizeof(err), "written %lld s ago, more than "
+		    "--max-request-age", (long long)(now_ms() - timestamp) /
+		    1000);
+		reject(d, p, offset, RS_REJECT_EXPIRED, err);
+		return;
+	}
+	if ((pr = calloc(1, sizeof(*pr))) == NULL) {
+		log_warnx("request not handled: out of memory partition=%d "
+		    "offset=%lld", p->id, (long long)offset);
+		return;	/* not safe: read again after a restart */
+	}
+	pr->d = d;
+	pr->partition = p->id;
+	pr->offset = offset;
+	rc = rs_request_parse(payload, len, &pr->req, &why, err, sizeof(err));
+	if (rc != 0) {
+		if (rc == -EINVAL)
+			reject(d, p, offset, why, err);
+		free(pr);
+		return;
+	}
+	begin(d, p, pr);
 }
 
 static void
 on_request(void *ud, const rd_kafka_message_t *m)
 {
 	struct rs_daemon *d = ud;
-	struct rs_route *route;
-	struct pending *p;
-	enum rs_reject why;
-	char err[256];
-	int rc;
+	struct rs_part *p = rs_parts_get(&d->parts, m->partition);
+	int64_t ts = rd_kafka_message_timestamp(m, NULL);
 
-	rs_metrics.requests_received++;
-	/* Issue #2 policy: a request is done with once it has been read. */
-	rs_kafka_store_offset(&d->kafka, m->partition, m->offset);
-	if ((p = calloc(1, sizeof(*p))) == NULL) {
-		log_warnx("request dropped: out of memory partition=%d "
-		    "offset=%lld", m->partition, (long long)m->offset);
+	if (p == NULL || p->state == RS_PART_REVOKING || d->stopping)
+		return;	/* not ours (any more): not stored, read again */
+	if (p->state == RS_PART_RESTORING) {
+		if (rs_part_enqueue(p, m->offset, ts, m->payload, m->len) != 0)
+			log_warnx("request dropped while restoring: out of "
+			    "memory partition=%d offset=%lld", p->id,
+			    (long long)m->offset);
 		return;
 	}
-	p->d = d;
-	p->partition = m->partition;
-	p->offset = m->offset;
-	rc = rs_request_parse(m->payload, m->len, &p->req, &why, err,
-	    sizeof(err));
-	if (rc == -EINVAL) {
-		reject(why, m->partition, m->offset, err);
-		goto done;
-	}
-	if (rc != 0) {
-		log_warnx("request dropped: out of memory partition=%d "
-		    "offset=%lld", m->partition, (long long)m->offset);
-		goto done;
-	}
-	rc = rs_routes_get(&d->routes, p->req.route_id, &route, &p->wait,
-	    on_route);
-	if (rc == -EINPROGRESS) {
-		d->pending++;
-		return;	/* on_route() takes over p */
-	}
-	if (rc == 0)
-		start_delivery(d, route, &p->req);
-	else
-		log_warnx("route %s: %s", p->req.route_id, uv_strerror(rc));
-done:
-	rs_request_free(&p->req);
-	free(p);
+	handle_request(d, p, m->offset, ts, m->payload, m->len);
 }
+
+/* ---- Assignment, restore, revocation ---------------------------------- */
+
+static void
+on_assign(void *ud, int32_t partition)
+{
+	struct rs_daemon *d = ud;
+	struct rs_part *p = rs_parts_add(&d->parts, partition);
+
+	if (p == NULL || rs_kafka_restore(&d->kafka, partition) != 0) {
+		rs_log(RS_LOG_ERROR, "cannot restore partition=%d", partition);
+		rs_daemon_stop(d, 1);
+		return;
+	}
+	p->busy++;	/* the restore itself */
+}
+
+static void
+on_restore_record(void *ud, int32_t partition, const rd_kafka_message_t *m)
+{
+	struct rs_daemon *d = ud;
+	struct rs_part *p = rs_parts_get(&d->parts, partition);
+	int64_t offset = rs_progress_key_parse(m->key, m->key_len);
+	struct rs_progress rec;
+
+	if (p == NULL || p->state != RS_PART_RESTORING)
+		return;
+	if (offset < 0) {
+		log_warnx("progress record with a bad key skipped partition=%d "
+		    "at=%lld", partition, (long long)m->offset);
+		return;
+	}
+	if (m->payload == NULL) {	/* tombstone */
+		rs_part_known_del(p, offset);
+		return;
+	}
+	if (rs_progress_decode(m->payload, m->len, &rec) != 0) {
+		log_warnx("bad progress record skipped partition=%d key=%lld",
+		    partition, (long long)offset);
+		return;
+	}
+	if (rs_part_known_set(p, offset, &rec) != 0)
+		log_warnx("progress restore: out of memory");
+}
+
+static void
+on_restore_end(void *ud, int32_t partition, int err)
+{
+	struct rs_daemon *d = ud;
+	struct rs_part *p = rs_parts_get(&d->parts, partition);
+	size_t resumed = 0, done = 0;
+	struct rs_queued *q;
+
+	if (p == NULL)
+		return;
+	if (p->state == RS_PART_REVOKING) {	/* revoked while restoring */
+		settle(d, p);
+		return;
+	}
+	if (err != 0) {
+		rs_log(RS_LOG_ERROR, "progress topic %s has no partition %d: "
+		    "it must be partitioned like %s", d->cfg->progress_topic,
+		    partition, d->cfg->read_topic);
+		rs_daemon_stop(d, 1);
+		return;
+	}
+	p->state = RS_PART_ACTIVE;
+	for (size_t i = 0; i < p->nbuckets; i++)
+		for (struct rs_known *k = p->known[i]; k; k = k->next) {
+			struct pending *pr;
+
+			if (k->rec.done) {
+				done++;
+				if (rs_part_done_add(p, k->offset) != 0)
+					log_warnx("done list: out of memory");
+				continue;
+			}
+			if ((pr = calloc(1, sizeof(*pr))) == NULL ||
+			    (pr->req.client_id = strdup(k->rec.client_id)) ==
+			    NULL || (pr->req.route_id =
+			    strdup(k->rec.route_id)) == NULL) {
+				log_warnx("delivery not resumed: out of memory");
+				if (pr != NULL)
+					rs_request_free(&pr->req);
+				free(pr);
+				continue;
+			}
+			pr->d = d;
+			pr->partition = p->id;
+			pr->offset = k->offset;
+			pr->first = k->rec.next;
+			pr->resumed = true;
+			rs_metrics.deliveries_resumed++;
+			resumed++;
+			begin(d, p, pr);
+		}
+	log_info("restored partition=%d resumed=%zu finished=%zu queued=%s",
+	    partition, resumed, done, p->queue ? "yes" : "no");
+	while ((q = rs_part_dequeue(p)) != NULL) {
+		handle_request(d, p, q->offset, q->timestamp, q->payload,
+		    q->len);
+		free(q);
+	}
+	rs_kafka_resume(&d->kafka, partition);
+	settle(d, p);
+}
+
+/* Completes the revocation once every revoking partition has settled. */
+static void
+check_revoked(struct rs_daemon *d)
+{
+	if (!d->revoking)
+		return;
+	for (size_t i = 0; i < d->parts.n; i++) {
+		struct rs_part *p = d->parts.v[i];
+
+		if (p != NULL && p->state == RS_PART_REVOKING && p->busy > 0)
+			return;
+	}
+	for (size_t i = 0; i < d->parts.n; i++) {
+		struct rs_part *p = d->parts.v[i];
+
+		if (p != NULL && p->state == RS_PART_REVOKING)
+			rs_parts_del(&d->parts, (int32_t)i);
+	}
+	d->revoking = false;
+	if (uv_timer_stop(&d->revoke_timer) != 0)
+		log_debug("revoke timer stop failed");
+	rs_kafka_revoke_done(&d->kafka);
+}
+
+static void
+on_revoke_timeout(uv_timer_t *t)
+{
+	struct rs_daemon *d = t->data;
+
+	log_warnx("hand-off not settled after %u ms: letting go anyway; the "
+	    "next owner resumes from older progress records",
+	    d->cfg->shutdown_timeout_ms);
+	for (size_t i = 0; i < d->parts.n; i++)
+		if (d->parts.v[i] != NULL &&
+		    d->parts.v[i]->state == RS_PART_REVOKING)
+			d->parts.v[i]->busy = 0;
+	check_revoked(d);
+}
+
+static void
+on_revoke(void *ud, const int32_t *ids, size_t n)
+{
+	struct rs_daemon *d = ud;
+	size_t stopped = 0;
+	int rc;
+
+	for (size_t i = 0; i < n; i++) {
+		struct rs_part *p = rs_parts_get(&d->parts, ids[i]);
+		struct rs_queued *q;
+
+		if (p == NULL)
+			continue;
+		p->state = RS_PART_REVOKING;
+		while ((q = rs_part_dequeue(p)) != NULL)
+			free(q);	/* never stored: read again */
+		stopped += rs_sched_stop(&d->sched, p->id);
+	}
+	log_info("handing off partitions=%zu deliveries=%zu", n, stopped);
+	d->revoking = true;
+	if ((rc = uv_timer_start(&d->revoke_timer, on_revoke_timeout,
+	    d->cfg->shutdown_timeout_ms, 0)) != 0)
+		log_warnx("revoke timer: %s", uv_strerror(rc));
+	check_revoked(d);
+}
+
+/* ---- Kafka callbacks -------------------------------------------------- */
 
 static void
 on_delivery(void *ud, void *opaque, rd_kafka_resp_err_t err)
@@ -132,8 +533,6 @@ on_fatal(void *ud, const char *reason)
 	(void)reason;	/* logged by the kafka module */
 	rs_daemon_stop(d, 1);
 }
-
-#define LAG_PROBE_MS 500
 
 /* ---- HTTP: metrics and health ----------------------------------------- */
 
@@ -196,14 +595,16 @@ closed_one(struct rs_daemon *d)
 {
 	if (--d->closing > 0)
 		return;
-	log_info("stopped started=%llu finished=%llu failed=%llu "
+	log_info("stopped started=%llu resumed=%llu finished=%llu failed=%llu "
 	    "stopped=%llu positions=%llu delivered=%llu",
 	    (unsigned long long)rs_metrics.deliveries_started,
+	    (unsigned long long)rs_metrics.deliveries_resumed,
 	    (unsigned long long)rs_metrics.deliveries_finished,
 	    (unsigned long long)rs_metrics.deliveries_failed,
 	    (unsigned long long)rs_metrics.deliveries_stopped,
 	    (unsigned long long)rs_metrics.positions_produced,
 	    (unsigned long long)rs_metrics.positions_delivered);
+	rs_parts_free(&d->parts);
 	rs_sched_free(&d->sched);
 	if (d->on_stopped != NULL)
 		d->on_stopped(d);
@@ -223,7 +624,7 @@ on_http_closed(struct rs_http *h)
 }
 
 static void
-on_lag_timer_closed(uv_handle_t *h)
+on_timer_closed(uv_handle_t *h)
 {
 	closed_one(h->data);
 }
@@ -232,9 +633,10 @@ on_lag_timer_closed(uv_handle_t *h)
 static void
 close_rest(struct rs_daemon *d)
 {
-	d->closing = 2 + (d->cfg->http_listen != NULL);
+	d->closing = 3 + (d->cfg->http_listen != NULL);
 	rs_routes_close(&d->routes, on_routes_closed);
-	uv_close((uv_handle_t *)&d->lag_timer, on_lag_timer_closed);
+	uv_close((uv_handle_t *)&d->lag_timer, on_timer_closed);
+	uv_close((uv_handle_t *)&d->revoke_timer, on_timer_closed);
 	if (d->cfg->http_listen != NULL)
 		rs_http_close(&d->http, on_http_closed);
 }
@@ -246,6 +648,9 @@ on_kafka_stopped(void *ud, size_t undelivered)
 
 	if (undelivered > 0 && d->exit_code == 0)
 		d->exit_code = 1;
+	/* Anything still running lost its partition without a hand-off
+	 * (the bound expired); it cannot report any more. */
+	rs_sched_stop(&d->sched, -1);
 	close_rest(d);
 }
 
@@ -257,35 +662,41 @@ rs_daemon_start(struct rs_daemon *d, uv_loop_t *loop,
 	static const struct rs_kafka_cbs cbs = {
 		.on_request = on_request,
 		.on_delivery = on_delivery,
+		.on_progress_delivery = on_record_delivered,
+		.on_assign = on_assign,
+		.on_revoke = on_revoke,
+		.on_restore_record = on_restore_record,
+		.on_restore_end = on_restore_end,
+		.on_committed = on_committed,
 		.on_room = on_room,
 		.on_fatal = on_fatal,
 		.on_stopped = on_kafka_stopped,
 	};
+	struct rs_sched_hooks hooks = {on_progress, on_ended, NULL};
 	int rc;
 
 	memset(d, 0, sizeof(*d));
 	d->loop = loop;
 	d->cfg = cfg;
 	d->data = data;
+	hooks.ud = d;
 	if ((rc = rs_routes_init(&d->routes, loop, cfg->destinations,
 	    cfg->position_order)) != 0)
 		return rs_errf(err, errlen, rc, "route cache: %s",
 		    uv_strerror(rc));
 	uv_timer_init(loop, &d->lag_timer);	/* cannot fail */
-	d->lag_timer.data = d;
+	uv_timer_init(loop, &d->revoke_timer);
+	d->lag_timer.data = d->revoke_timer.data = d;
 	if ((rc = uv_timer_start(&d->lag_timer, on_lag_probe, LAG_PROBE_MS,
 	    LAG_PROBE_MS)) != 0) {
 		rs_errf(err, errlen, rc, "lag timer: %s", uv_strerror(rc));
 		goto fail;
 	}
 	if (cfg->http_listen != NULL && (rc = rs_http_start(&d->http, loop,
-	    cfg->http_listen, on_http, d, err, errlen)) != 0) {
-		/* rs_http_start() has closed what it opened. */
-		rs_routes_close(&d->routes, NULL);
-		uv_close((uv_handle_t *)&d->lag_timer, NULL);
-		return rc;
-	}
-	rs_sched_init(&d->sched, loop, &d->kafka, cfg->interval_ms);
+	    cfg->http_listen, on_http, d, err, errlen)) != 0)
+		goto fail;	/* rs_http_start() closed what it opened */
+	rs_sched_init(&d->sched, loop, &d->kafka, cfg->interval_ms,
+	    cfg->progress_every, cfg->position_metadata, &hooks);
 	if ((rc = rs_kafka_start(&d->kafka, loop, cfg, &cbs, d, err,
 	    errlen)) != 0) {
 		if (cfg->http_listen != NULL)
@@ -294,12 +705,14 @@ rs_daemon_start(struct rs_daemon *d, uv_loop_t *loop,
 	}
 	d->on_stopped = on_stopped;
 	log_info("routesim started destinations=%s interval_ms=%u "
-	    "position_order=%s", cfg->destinations, cfg->interval_ms,
-	    rs_position_order_name(cfg->position_order));
+	    "position_order=%s progress_topic=%s", cfg->destinations,
+	    cfg->interval_ms, rs_position_order_name(cfg->position_order),
+	    cfg->progress_topic);
 	return 0;
 fail:
 	rs_routes_close(&d->routes, NULL);
 	uv_close((uv_handle_t *)&d->lag_timer, NULL);
+	uv_close((uv_handle_t *)&d->revoke_timer, NULL);
 	return rc;
 }
 
@@ -311,9 +724,10 @@ rs_daemon_stop(struct rs_daemon *d, int exit_code)
 	if (d->stopping)
 		return;
 	d->stopping = true;
-	log_info("stopping active=%llu pending=%zu queued=%zu",
-	    (unsigned long long)rs_metrics.deliveries_active, d->pending,
+	log_info("stopping active=%llu queued=%zu",
+	    (unsigned long long)rs_metrics.deliveries_active,
 	    rs_kafka_outq_len(&d->kafka));
-	rs_sched_stop(&d->sched, NULL);
+	/* Closing the consumer revokes every partition: the hand-off above
+	 * records the deliveries' progress before the group lets go. */
 	rs_kafka_stop(&d->kafka, d->cfg->shutdown_timeout_ms);
 }

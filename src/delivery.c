@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "routesim/log.h"
 #include "routesim/metrics.h"
@@ -19,10 +20,14 @@ struct rs_delivery {
 	size_t prefix_len;
 	char *key;			/* clientId */
 	size_t key_len;
-	uint64_t t0;			/* loop time of position 0, ms */
+	int32_t partition;		/* of the request */
+	int64_t offset;
+	uint64_t t0;			/* loop time position 0 was due, ms */
+	int64_t wall0;			/* the same, ms since the epoch */
 	uint32_t next;			/* index of the next position */
+	uint32_t acked;			/* positions 0..acked-1 acknowledged */
 	uint32_t inflight;		/* produced, not yet reported */
-	bool closed, failed, stopped;
+	bool closed, failed;
 	struct rs_delivery_list *list;	/* active, paused or NULL */
 	struct rs_delivery *prev, *nextd;
 };
@@ -53,38 +58,66 @@ list_del(struct rs_delivery *d)
 	d->prev = d->nextd = NULL;
 }
 
+static int64_t
+epoch_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 void
 rs_sched_init(struct rs_sched *s, uv_loop_t *loop, struct rs_kafka *k,
-    unsigned interval_ms)
+    unsigned interval_ms, unsigned progress_every, bool metadata,
+    const struct rs_sched_hooks *hooks)
 {
 	memset(s, 0, sizeof(*s));
 	s->loop = loop;
 	s->kafka = k;
 	s->interval_ms = interval_ms;
+	s->progress_every = progress_every ? progress_every : 1;
+	s->metadata = metadata;
+	s->hooks = *hooks;
+}
+
+static struct rs_delivery_state
+state_of(const struct rs_delivery *d)
+{
+	return (struct rs_delivery_state){d->partition, d->offset,
+	    d->route->id, d->key, d->acked, (uint32_t)d->route->npoints};
 }
 
 static void
 maybe_free(struct rs_delivery *d)
 {
 	struct rs_sched *s = d->sched;
+	struct rs_delivery_state st;
+	enum rs_delivery_end how;
 
 	if (!d->closed || d->inflight > 0)
 		return;
-	if (d->failed)
+	if (d->failed) {
+		how = RS_END_FAILED;
 		rs_metrics.deliveries_failed++;
-	else if (d->stopped)
-		rs_metrics.deliveries_stopped++;
-	else
+	} else if (d->acked == d->route->npoints) {
+		how = RS_END_FINISHED;
 		rs_metrics.deliveries_finished++;
-	log_debug("delivery %s route=%s client=%s positions=%u",
-	    d->failed ? "failed" : d->stopped ? "stopped" : "finished",
-	    d->route->id, d->key, d->next);
+	} else {
+		how = RS_END_STOPPED;
+		rs_metrics.deliveries_stopped++;
+	}
+	log_debug("delivery %s route=%s client=%s positions=%u partition=%d "
+	    "offset=%lld", how == RS_END_FAILED ? "failed" :
+	    how == RS_END_FINISHED ? "finished" : "stopped", d->route->id,
+	    d->key, d->acked, d->partition, (long long)d->offset);
+	st = state_of(d);
+	s->hooks.ended(s->hooks.ud, &st, how);
 	rs_route_unref(d->route);
 	free(d->prefix);
 	free(d->key);
 	free(d);
-	if (--s->live == 0 && s->on_empty != NULL)
-		s->on_empty(s);
+	s->live--;
 }
 
 static void
@@ -129,13 +162,17 @@ on_tick(uv_timer_t *t)
 	struct rs_sched *s = d->sched;
 	bool last = d->next + 1 == d->route->npoints;
 	uint64_t due = d->t0 + d->next * s->interval_ms, now = uv_now(s->loop);
+	struct rs_position_meta meta;
 	const char *pair;
 	size_t plen, n;
 	int rc;
 
 	pair = rs_route_pair(d->route, d->next, &plen);
+	if (s->metadata)
+		meta = (struct rs_position_meta){d->next,
+		    d->wall0 + (int64_t)(d->next * s->interval_ms)};
 	n = rs_position_encode(s->buf, s->bufcap, d->prefix, d->prefix_len,
-	    pair, plen, last);
+	    pair, plen, last, s->metadata ? &meta : NULL);
 	rc = rs_kafka_produce(s->kafka, d->key, d->key_len, s->buf, n, d);
 	if (rc == -ENOBUFS) {
 		rs_metrics.producer_queue_full++;
@@ -161,9 +198,11 @@ on_tick(uv_timer_t *t)
 
 int
 rs_sched_start(struct rs_sched *s, struct rs_route *route,
-    const char *client_id)
+    const char *client_id, int32_t partition, int64_t offset,
+    uint32_t first)
 {
 	struct rs_delivery *d;
+	uint64_t back;
 	size_t need;
 	int rc;
 
@@ -171,6 +210,9 @@ rs_sched_start(struct rs_sched *s, struct rs_route *route,
 		goto nomem;
 	d->sched = s;
 	d->route = route;
+	d->partition = partition;
+	d->offset = offset;
+	d->next = d->acked = first;
 	d->key_len = strlen(client_id);
 	if ((d->key = strdup(client_id)) == NULL ||
 	    (d->prefix = rs_position_prefix(route->id, client_id,
@@ -193,8 +235,15 @@ rs_sched_start(struct rs_sched *s, struct rs_route *route,
 	s->live++;
 	rs_metrics.deliveries_started++;
 	rs_metrics.deliveries_active++;
+	/* Position `first` is due now; earlier ones were due before. */
+	back = (uint64_t)first * s->interval_ms;
+	d->t0 = uv_now(s->loop) - back;
+	d->wall0 = epoch_ms() - (int64_t)back;
 	list_add(&s->active, d);
-	d->t0 = uv_now(s->loop);
+	if (first >= route->npoints) {	/* resumed after its last point */
+		end(d);
+		return 0;
+	}
 	schedule(d);
 	return 0;
 nomem:
@@ -211,12 +260,18 @@ void
 rs_sched_report(struct rs_sched *s, void *opaque, rd_kafka_resp_err_t err)
 {
 	struct rs_delivery *d = opaque;
+	struct rs_delivery_state st;
 
-	(void)s;
 	d->inflight--;
-	if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+	if (err == RD_KAFKA_RESP_ERR_NO_ERROR && !d->failed) {
 		rs_metrics.positions_delivered++;
-	} else {
+		d->acked++;
+		if (d->acked % s->progress_every == 0 &&
+		    d->acked < d->route->npoints) {
+			st = state_of(d);
+			s->hooks.progress(s->hooks.ud, &st);
+		}
+	} else if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
 		rs_metrics.positions_failed++;
 		if (!d->failed)
 			log_warnx("position not delivered: %s route=%s "
@@ -232,6 +287,7 @@ rs_sched_resume(struct rs_sched *s)
 {
 	struct rs_delivery *d = s->paused.head, *next;
 	uint64_t now = uv_now(s->loop);
+	int64_t wall = epoch_ms();
 
 	s->paused.head = NULL;
 	for (; d != NULL; d = next) {
@@ -241,24 +297,29 @@ rs_sched_resume(struct rs_sched *s)
 		/* Shift the schedule by the pause: the next position is due
 		 * now and the cadence is kept, not caught up in a burst. */
 		d->t0 = now - d->next * s->interval_ms;
+		d->wall0 = wall - (int64_t)(d->next * s->interval_ms);
 		schedule(d);
 	}
 }
 
-void
-rs_sched_stop(struct rs_sched *s, void (*on_empty)(struct rs_sched *))
+size_t
+rs_sched_stop(struct rs_sched *s, int32_t partition)
 {
 	struct rs_delivery_list *lists[] = {&s->active, &s->paused};
+	size_t n = 0;
 
-	s->stopping = true;
-	s->on_empty = on_empty;
-	for (size_t i = 0; i < 2; i++)
-		while (lists[i]->head != NULL) {
-			lists[i]->head->stopped = true;
-			end(lists[i]->head);
+	for (size_t i = 0; i < 2; i++) {
+		struct rs_delivery *d = lists[i]->head, *next;
+
+		for (; d != NULL; d = next) {
+			next = d->nextd;
+			if (partition >= 0 && d->partition != partition)
+				continue;
+			end(d);
+			n++;
 		}
-	if (s->live == 0 && on_empty != NULL)
-		on_empty(s);
+	}
+	return n;
 }
 
 void

@@ -302,7 +302,9 @@ rs_demo_run(struct rs_config *cfg)
 	}
 	if (rs_mock_start(&dm.mock, 1, err, sizeof(err)) != 0 ||
 	    rs_mock_topic(&dm.mock, cfg->read_topic, DEMO_PARTITIONS) != 0 ||
-	    rs_mock_topic(&dm.mock, cfg->produce_topic, DEMO_PARTITIONS) != 0) {
+	    rs_mock_topic(&dm.mock, cfg->produce_topic, DEMO_PARTITIONS) != 0 ||
+	    rs_mock_topic(&dm.mock, cfg->progress_topic, DEMO_PARTITIONS) !=
+	    0) {
 		fprintf(stderr, "routesim: --demo: mock cluster: %s\n", err);
 		rs_mock_stop(&dm.mock);
 		free(dm.seen);

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "routesim/log.h"
+#include "routesim/progress.h"
 
 #define FALLBACK_MS 1000
 
@@ -258,7 +259,7 @@ error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 	if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN) {
 		if (rk == k->consumer)
 			k->consumer_brokers_up = 0;
-		else
+		else if (rk == k->producer)
 			k->producer_brokers_up = 0;
 	}
 	/* Transient: librdkafka retries by itself. */
@@ -272,7 +273,10 @@ dr_msg_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 	struct rs_kafka *k = opaque;
 
 	(void)rk;
-	k->cbs.on_delivery(k->ud, m->_private, m->err);
+	if (m->rkt == k->prtopic)
+		k->cbs.on_progress_delivery(k->ud, m->_private, m->err);
+	else
+		k->cbs.on_delivery(k->ud, m->_private, m->err);
 }
 
 /* Reads broker states (and, for the consumer, partition lags) from
@@ -339,50 +343,116 @@ log_partitions(const char *what, const rd_kafka_topic_partition_list_t *l)
 
 static void flush_offsets(struct rs_kafka *k);
 
+static bool
+cooperative(rd_kafka_t *rk)
+{
+	return strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0;
+}
+
+static void
+log_error(const char *what, rd_kafka_error_t *error)
+{
+	if (error == NULL)
+		return;
+	log_warnx("%s: %s", what, rd_kafka_error_string(error));
+	rd_kafka_error_destroy(error);
+}
+
+/*
+ * Both rebalance protocols, as kcat handles them.  An assignment is taken
+ * at once but its partitions stay paused until the owner has restored
+ * their progress; a revocation is completed only when the owner says its
+ * deliveries have handed off (rs_kafka_revoke_done()).
+ */
 static void
 rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     rd_kafka_topic_partition_list_t *parts, void *opaque)
 {
-	bool coop = strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") ==
-	    0;
-	rd_kafka_error_t *error = NULL;
+	struct rs_kafka *k = opaque;
 	rd_kafka_resp_err_t ret = RD_KAFKA_RESP_ERR_NO_ERROR;
+	int32_t ids[256];
+	size_t n = 0;
 
 	switch (err) {
 	case RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS:
 		log_partitions("assigned", parts);
-		((struct rs_kafka *)opaque)->assigned = true;
-		if (coop)
-			error = rd_kafka_incremental_assign(rk, parts);
+		k->assigned = true;
+		if (cooperative(rk))
+			log_error("incremental assign",
+			    rd_kafka_incremental_assign(rk, parts));
 		else
 			ret = rd_kafka_assign(rk, parts);
+		if (ret == RD_KAFKA_RESP_ERR_NO_ERROR &&
+		    (ret = rd_kafka_pause_partitions(rk, parts)) !=
+		    RD_KAFKA_RESP_ERR_NO_ERROR)
+			log_warnx("pause: %s", rd_kafka_err2str(ret));
+		for (int i = 0; i < parts->cnt; i++)
+			k->cbs.on_assign(k->ud, parts->elems[i].partition);
 		break;
 	case RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS:
 		log_partitions("revoked", parts);
-		/* Offsets done so far are committed with the revocation. */
-		flush_offsets(opaque);
-		if (coop)
-			error = rd_kafka_incremental_unassign(rk, parts);
-		else
-			ret = rd_kafka_assign(rk, NULL);
+		if (k->revoking != NULL)
+			rd_kafka_topic_partition_list_destroy(k->revoking);
+		k->revoking = rd_kafka_topic_partition_list_copy(parts);
+		for (int i = 0; i < parts->cnt && n < 256; i++)
+			ids[n++] = parts->elems[i].partition;
+		k->cbs.on_revoke(k->ud, ids, n);
 		break;
 	default:
 		log_warnx("rebalance failed: %s", rd_kafka_err2str(err));
 		ret = rd_kafka_assign(rk, NULL);
 		break;
 	}
-	if (error != NULL) {
-		log_warnx("rebalance: %s", rd_kafka_error_string(error));
-		rd_kafka_error_destroy(error);
-	} else if (ret != RD_KAFKA_RESP_ERR_NO_ERROR) {
+	if (ret != RD_KAFKA_RESP_ERR_NO_ERROR)
 		log_warnx("rebalance: %s", rd_kafka_err2str(ret));
+}
+
+void
+rs_kafka_revoke_done(struct rs_kafka *k)
+{
+	rd_kafka_topic_partition_list_t *parts = k->revoking;
+	rd_kafka_resp_err_t ret;
+
+	if (parts == NULL)
+		return;
+	k->revoking = NULL;
+	/* Offsets done so far are committed with the revocation. */
+	flush_offsets(k);
+	if (cooperative(k->consumer)) {
+		log_error("incremental unassign",
+		    rd_kafka_incremental_unassign(k->consumer, parts));
+	} else if ((ret = rd_kafka_assign(k->consumer, NULL)) !=
+	    RD_KAFKA_RESP_ERR_NO_ERROR) {
+		log_warnx("unassign: %s", rd_kafka_err2str(ret));
+	}
+	log_partitions("handed off", parts);
+	rd_kafka_topic_partition_list_destroy(parts);
+}
+
+static void
+commit_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+    rd_kafka_topic_partition_list_t *offsets, void *opaque)
+{
+	struct rs_kafka *k = opaque;
+
+	(void)rk;
+	if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+		if (err != RD_KAFKA_RESP_ERR__NO_OFFSET)
+			log_warnx("offset commit: %s", rd_kafka_err2str(err));
+		return;
+	}
+	for (int i = 0; i < offsets->cnt; i++) {
+		rd_kafka_topic_partition_t *tp = &offsets->elems[i];
+
+		if (tp->err == RD_KAFKA_RESP_ERR_NO_ERROR && tp->offset >= 0 &&
+		    k->cbs.on_committed != NULL)
+			k->cbs.on_committed(k->ud, tp->partition, tp->offset);
 	}
 }
 
 /* ---- Serving the queues ----------------------------------------------- */
 
 static void check_stopped(struct rs_kafka *k);
-static void flush_offsets(struct rs_kafka *k);
 static void on_more(uv_idle_t *h);
 
 static void
@@ -488,6 +558,74 @@ drain_consumer(struct rs_kafka *k)
 	return n == RS_KAFKA_DRAIN_BUDGET;
 }
 
+/* The restore reader: progress records, and the end of each partition. */
+static bool
+drain_reader(struct rs_kafka *k)
+{
+	unsigned n;
+
+	rs_kafka_watch_rearm(&k->rwatch);
+	for (n = 0; n < RS_KAFKA_DRAIN_BUDGET; n++) {
+		rd_kafka_message_t *m = rd_kafka_consumer_poll(k->reader, 0);
+		rd_kafka_topic_partition_list_t *l;
+
+		if (m == NULL)
+			break;
+		if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+			k->cbs.on_restore_record(k->ud, m->partition, m);
+		} else if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF ||
+		    m->err == RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION ||
+		    m->err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART ||
+		    m->err == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC) {
+			l = rd_kafka_topic_partition_list_new(1);
+			rd_kafka_topic_partition_list_add(l, k->progress_topic,
+			    m->partition);
+			log_error("restore unassign",
+			    rd_kafka_incremental_unassign(k->reader, l));
+			rd_kafka_topic_partition_list_destroy(l);
+			k->cbs.on_restore_end(k->ud, m->partition,
+			    m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF ? 0 :
+			    -ENOENT);
+		} else {
+			log_warnx("progress restore: %s partition=%d",
+			    rd_kafka_message_errstr(m), m->partition);
+		}
+		rd_kafka_message_destroy(m);
+	}
+	return n == RS_KAFKA_DRAIN_BUDGET;
+}
+
+int
+rs_kafka_restore(struct rs_kafka *k, int32_t partition)
+{
+	rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+	rd_kafka_error_t *error;
+
+	rd_kafka_topic_partition_list_add(l, k->progress_topic,
+	    partition)->offset = RD_KAFKA_OFFSET_BEGINNING;
+	error = rd_kafka_incremental_assign(k->reader, l);
+	rd_kafka_topic_partition_list_destroy(l);
+	if (error != NULL) {
+		log_error("restore assign", error);
+		return -EIO;
+	}
+	return 0;
+}
+
+void
+rs_kafka_resume(struct rs_kafka *k, int32_t partition)
+{
+	rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+	rd_kafka_resp_err_t err;
+
+	rd_kafka_topic_partition_list_add(l, k->read_topic, partition);
+	if ((err = rd_kafka_resume_partitions(k->consumer, l)) !=
+	    RD_KAFKA_RESP_ERR_NO_ERROR)
+		log_warnx("resume partition=%d: %s", partition,
+		    rd_kafka_err2str(err));
+	rd_kafka_topic_partition_list_destroy(l);
+}
+
 static bool
 drain_producer(struct rs_kafka *k)
 {
@@ -495,7 +633,8 @@ drain_producer(struct rs_kafka *k)
 
 	rs_kafka_watch_rearm(&k->pwatch);
 	served = rd_kafka_poll(k->producer, 0);
-	if (k->full && served > 0) {
+	if (k->full && served > 0 &&
+	    (size_t)rd_kafka_outq_len(k->producer) < k->high_water) {
 		k->full = false;
 		if (k->cbs.on_room != NULL)
 			k->cbs.on_room(k->ud);
@@ -512,6 +651,7 @@ drain(struct rs_kafka *k)
 		return;
 	more |= drain_consumer(k);
 	more |= drain_producer(k);
+	more |= drain_reader(k);
 	if (more && !uv_is_active((uv_handle_t *)&k->more)) {
 		int rc = uv_idle_start(&k->more, on_more);
 
@@ -558,6 +698,44 @@ new_client(rd_kafka_type_t type, rd_kafka_conf_t *conf, rd_kafka_t **out,
 	return 0;
 }
 
+/* The restore reader: a consumer without a group that reads progress
+ * partitions to their end (enable.partition.eof) and commits nothing. */
+static int
+new_reader(struct rs_kafka *k, const struct rs_config *cfg, char *err,
+    size_t errlen)
+{
+	static const struct prop reader_props[] = {
+		{"enable.partition.eof", "true"},
+		{"enable.auto.commit", "false"},
+		{"statistics.interval.ms", "0"},
+		{"client.id", "routesim-restore"},
+	};
+	rd_kafka_conf_t *conf;
+	char group[512];
+	int rc;
+
+	if ((rc = build_conf(cfg, 'C', &conf, err, errlen)) != 0)
+		return rc;
+	/* Never joined: assign() only.  A group id of its own keeps it
+	 * apart from the request consumers all the same. */
+	snprintf(group, sizeof(group), "%s.restore", cfg->group_id);
+	if ((rc = set_all(conf, reader_props, NELEM(reader_props), err,
+	    errlen)) != 0 ||
+	    (rc = set(conf, "group.id", group, err, errlen)) != 0) {
+		rd_kafka_conf_destroy(conf);
+		return rc;
+	}
+	rd_kafka_conf_set_opaque(conf, k);
+	rd_kafka_conf_set_log_cb(conf, log_cb);
+	rd_kafka_conf_set_error_cb(conf, error_cb);
+	if ((rc = new_client(RD_KAFKA_CONSUMER, conf, &k->reader, err,
+	    errlen)) != 0)
+		return rc;
+	rd_kafka_poll_set_consumer(k->reader);
+	k->rq = rd_kafka_queue_get_consumer(k->reader);
+	return 0;
+}
+
 static void
 noop_closed(uv_handle_t *h)
 {
@@ -573,15 +751,24 @@ start_failed(struct rs_kafka *k, unsigned handles)
 		rs_kafka_watch_close(&k->cwatch, noop_closed);
 	if (handles >= 2)
 		rs_kafka_watch_close(&k->pwatch, noop_closed);
-	if (handles >= 3) {
+	if (handles >= 3)
+		rs_kafka_watch_close(&k->rwatch, noop_closed);
+	if (handles >= 4) {
 		uv_close((uv_handle_t *)&k->more, noop_closed);
 		uv_close((uv_handle_t *)&k->fallback, noop_closed);
 		uv_close((uv_handle_t *)&k->deadline, noop_closed);
 	}
 	if (k->ptopic != NULL)
 		rd_kafka_topic_destroy(k->ptopic);
+	if (k->prtopic != NULL)
+		rd_kafka_topic_destroy(k->prtopic);
 	if (k->cq != NULL)
 		rd_kafka_queue_destroy(k->cq);
+	if (k->rq != NULL)
+		rd_kafka_queue_destroy(k->rq);
+	if (k->reader != NULL)
+		rd_kafka_destroy_flags(k->reader,
+		    RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
 	if (k->pq != NULL)
 		rd_kafka_queue_destroy(k->pq);
 	if (k->to_store != NULL)
@@ -609,6 +796,10 @@ start_handles(struct rs_kafka *k, unsigned *handles, char *err,
 	    k)) != 0)
 		goto fail;
 	++*handles;
+	if ((rc = rs_kafka_watch_init(&k->rwatch, k->loop, k->rq, on_watch,
+	    k)) != 0)
+		goto fail;
+	++*handles;
 	/* These cannot fail on an initialised loop. */
 	uv_idle_init(k->loop, &k->more);
 	uv_timer_init(k->loop, &k->fallback);
@@ -623,6 +814,24 @@ start_handles(struct rs_kafka *k, unsigned *handles, char *err,
 fail:
 	rs_errf(err, errlen, -EINVAL, "libuv: %s", uv_strerror(rc));
 	return rc;
+}
+
+/*
+ * Positions pause at 90% of the producer's queue limit, leaving the rest
+ * for progress records.
+ */
+static int
+high_water(rd_kafka_conf_t *pc, size_t *out, char *err, size_t errlen)
+{
+	char v[32];
+	size_t len = sizeof(v);
+
+	if (rd_kafka_conf_get(pc, "queue.buffering.max.messages", v, &len) !=
+	    RD_KAFKA_CONF_OK)
+		return rs_errf(err, errlen, -EINVAL, "cannot read "
+		    "queue.buffering.max.messages");
+	*out = (size_t)strtoull(v, NULL, 10) / 10 * 9;
+	return 0;
 }
 
 int
@@ -641,6 +850,7 @@ rs_kafka_start(struct rs_kafka *k, uv_loop_t *loop,
 	k->cbs = *cbs;
 	k->ud = ud;
 	k->read_topic = cfg->read_topic;
+	k->progress_topic = cfg->progress_topic;
 	k->consumer_brokers_up = k->producer_brokers_up = -1;
 
 	if ((rc = build_conf(cfg, 'C', &cc, err, errlen)) != 0 ||
@@ -653,6 +863,7 @@ rs_kafka_start(struct rs_kafka *k, uv_loop_t *loop,
 	rd_kafka_conf_set_error_cb(cc, error_cb);
 	rd_kafka_conf_set_error_cb(pc, error_cb);
 	rd_kafka_conf_set_rebalance_cb(cc, rebalance_cb);
+	rd_kafka_conf_set_offset_commit_cb(cc, commit_cb);
 	rd_kafka_conf_set_stats_cb(cc, stats_cb);
 	rd_kafka_conf_set_stats_cb(pc, stats_cb);
 	rd_kafka_conf_set_dr_msg_cb(pc, dr_msg_cb);
@@ -661,9 +872,13 @@ rs_kafka_start(struct rs_kafka *k, uv_loop_t *loop,
 	cc = NULL;	/* owned by the client now, or destroyed */
 	if (rc != 0)
 		goto fail;
+	if ((rc = high_water(pc, &k->high_water, err, errlen)) != 0)
+		goto fail;
 	rc = new_client(RD_KAFKA_PRODUCER, pc, &k->producer, err, errlen);
 	pc = NULL;
 	if (rc != 0)
+		goto fail;
+	if ((rc = new_reader(k, cfg, err, errlen)) != 0)
 		goto fail;
 
 	/* Everything the consumer emits, logs included, on one queue. */
@@ -679,6 +894,13 @@ rs_kafka_start(struct rs_kafka *k, uv_loop_t *loop,
 	if ((k->ptopic = rd_kafka_topic_new(k->producer, cfg->produce_topic,
 	    NULL)) == NULL) {
 		rc = rs_errf(err, errlen, -EINVAL, "topic %s: %s", cfg->produce_topic,
+		    rd_kafka_err2str(rd_kafka_last_error()));
+		goto fail;
+	}
+	if ((k->prtopic = rd_kafka_topic_new(k->producer, cfg->progress_topic,
+	    NULL)) == NULL) {
+		rc = rs_errf(err, errlen, -EINVAL, "topic %s: %s",
+		    cfg->progress_topic,
 		    rd_kafka_err2str(rd_kafka_last_error()));
 		goto fail;
 	}
@@ -718,6 +940,10 @@ rs_kafka_produce(struct rs_kafka *k, const void *key, size_t keylen,
 {
 	rd_kafka_resp_err_t err;
 
+	if ((size_t)rd_kafka_outq_len(k->producer) >= k->high_water) {
+		k->full = true;
+		return -ENOBUFS;
+	}
 	if (rd_kafka_produce(k->ptopic, RD_KAFKA_PARTITION_UA,
 	    RD_KAFKA_MSG_F_COPY, (void *)(uintptr_t)payload, len, key, keylen,
 	    opaque) == 0)
@@ -732,8 +958,23 @@ rs_kafka_produce(struct rs_kafka *k, const void *key, size_t keylen,
 	return -EIO;
 }
 
+int
+rs_kafka_produce_progress(struct rs_kafka *k, int32_t partition,
+    int64_t offset, const void *value, size_t len, void *opaque)
+{
+	char key[21];
+	size_t klen = rs_progress_key(offset, key);
+
+	if (rd_kafka_produce(k->prtopic, partition, RD_KAFKA_MSG_F_COPY,
+	    (void *)(uintptr_t)value, len, key, klen, opaque) == 0)
+		return 0;
+	log_warnx("progress record partition=%d offset=%lld: %s", partition,
+	    (long long)offset, rd_kafka_err2str(rd_kafka_last_error()));
+	return -EIO;
+}
+
 void
-rs_kafka_store_offset(struct rs_kafka *k, int32_t partition, int64_t offset)
+rs_kafka_store_offset(struct rs_kafka *k, int32_t partition, int64_t next)
 {
 	rd_kafka_topic_partition_t *tp;
 
@@ -742,8 +983,8 @@ rs_kafka_store_offset(struct rs_kafka *k, int32_t partition, int64_t offset)
 	if (tp == NULL)
 		tp = rd_kafka_topic_partition_list_add(k->to_store,
 		    k->read_topic, partition);
-	if (offset + 1 > tp->offset)
-		tp->offset = offset + 1;
+	if (next > tp->offset)
+		tp->offset = next;
 }
 
 bool
@@ -777,8 +1018,13 @@ handle_closed(struct rs_kafka *k)
 		return;
 	rd_kafka_queue_destroy(k->cq);
 	rd_kafka_queue_destroy(k->pq);
+	rd_kafka_queue_destroy(k->rq);
 	rd_kafka_topic_destroy(k->ptopic);
+	rd_kafka_topic_destroy(k->prtopic);
 	rd_kafka_topic_partition_list_destroy(k->to_store);
+	if (k->revoking != NULL)
+		rd_kafka_topic_partition_list_destroy(k->revoking);
+	rd_kafka_destroy_flags(k->reader, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
 	if (k->closing_consumer && !rd_kafka_consumer_closed(k->consumer))
 		rd_kafka_destroy_flags(k->consumer,
 		    RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
@@ -827,6 +1073,7 @@ check_stopped(struct rs_kafka *k)
 	}
 	rs_kafka_watch_close(&k->cwatch, on_watch_closed);
 	rs_kafka_watch_close(&k->pwatch, on_watch_closed);
+	rs_kafka_watch_close(&k->rwatch, on_watch_closed);
 	uv_close((uv_handle_t *)&k->more, on_handle_closed);
 	uv_close((uv_handle_t *)&k->fallback, on_handle_closed);
 	uv_close((uv_handle_t *)&k->deadline, on_handle_closed);
@@ -838,6 +1085,11 @@ on_deadline(uv_timer_t *h)
 	struct rs_kafka *k = h->data;
 
 	k->deadline_hit = true;
+	if (k->revoking != NULL) {
+		log_warnx("shutdown: hand-off not finished in time, leaving "
+		    "the group anyway");
+		rs_kafka_revoke_done(k);
+	}
 	check_stopped(k);
 }
 

@@ -67,6 +67,9 @@ rs_metrics_render(struct rs_buf *b, const struct rs_metrics_state *st)
 	    (double)m->deliveries_active);
 	counter(b, "routesim_deliveries_started_total", "Deliveries started.",
 	    m->deliveries_started);
+	counter(b, "routesim_deliveries_resumed_total",
+	    "Deliveries carried on from a progress record.",
+	    m->deliveries_resumed);
 	counter(b, "routesim_deliveries_finished_total",
 	    "Deliveries whose every position was acknowledged.",
 	    m->deliveries_finished);

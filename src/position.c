@@ -226,14 +226,23 @@ rs_position_prefix(const char *route_id, const char *client_id, size_t *len)
 
 size_t
 rs_position_encode(char *buf, size_t cap, const char *prefix,
-    size_t prefix_len, const char *pair, size_t pair_len, bool finished)
+    size_t prefix_len, const char *pair, size_t pair_len, bool finished,
+    const struct rs_position_meta *meta)
 {
 	static const char fin[] = ",\"finished\":true}",
 	    unfin[] = ",\"finished\":false}";
+	char metabuf[RS_SUFFIX_MAX];
 	const char *suffix = finished ? fin : unfin;
-	size_t slen = finished ? sizeof(fin) - 1 : sizeof(unfin) - 1;
-	size_t n = prefix_len + pair_len + slen;
+	size_t slen = finished ? sizeof(fin) - 1 : sizeof(unfin) - 1, n;
 
+	if (meta != NULL) {
+		suffix = metabuf;
+		slen = (size_t)snprintf(metabuf, sizeof(metabuf),
+		    ",\"finished\":%s,\"seq\":%u,\"timestamp\":%lld}",
+		    finished ? "true" : "false", meta->seq,
+		    (long long)meta->timestamp);
+	}
+	n = prefix_len + pair_len + slen;
 	if (n > cap)
 		return 0;
 	memcpy(buf, prefix, prefix_len);

@@ -14,7 +14,7 @@
 
 static const char *const reject_names[RS_REJECT_COUNT] = {
 	"too_large", "bad_json", "bad_field", "bad_route_id",
-	"unknown_route", "bad_route_file",
+	"unknown_route", "bad_route_file", "expired",
 };
 
 const char *

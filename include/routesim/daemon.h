@@ -1,11 +1,20 @@
 /*
- * daemon.h - the daemon: requests in, deliveries out.
+ * daemon.h - the daemon: requests in, deliveries out, nothing lost.
  *
  * Wires the modules together on one loop: the kafka bridge hands each
  * request message to the daemon, which parses it (request.h), finds its
  * route (routes.h) and starts a delivery (delivery.h); delivery reports
  * flow back to the scheduler.  Every bad request is logged once, counted
  * by reason and skipped; nothing a request contains can stop the daemon.
+ *
+ * At-least-once: each delivery keeps a progress record in the progress
+ * topic (progress.h).  A request's offset becomes committable (offsets.h)
+ * once its first record - or its rejection - is durable.  A newly
+ * assigned partition is first restored from its progress partition:
+ * deliveries found there carry on where their record says, and requests
+ * read again are recognised and skipped.  A revoked partition hands off:
+ * its deliveries stop, wait for their reports, write an exact record,
+ * and only then is the partition let go.
  *
  * It also serves /metrics, /healthz and /readyz when an HTTP address is
  * configured, and measures the loop's own lag.
@@ -27,6 +36,7 @@
 #include "routesim/delivery.h"
 #include "routesim/http.h"
 #include "routesim/kafka.h"
+#include "routesim/partition.h"
 #include "routesim/routes.h"
 
 struct rs_daemon {
@@ -35,7 +45,10 @@ struct rs_daemon {
 	struct rs_kafka kafka;
 	struct rs_routes routes;
 	struct rs_sched sched;
+	struct rs_parts parts;		/* request partitions we own */
 	struct rs_http http;		/* when cfg->http_listen is set */
+	uv_timer_t revoke_timer;	/* bounds a hand-off */
+	bool revoking;
 	uv_timer_t lag_timer;		/* measures event-loop lag */
 	uint64_t lag_last_ns;
 	size_t pending;		/* requests waiting for their route */

@@ -2,16 +2,22 @@
  * delivery.h - delivery scheduling: one timer per active delivery.
  *
  * A delivery streams the points of one route for one client: position k
- * is due at t0 + k * interval, where t0 is when the delivery started, so
- * a late tick never delays the ones after it (no drift).  Each delivery
- * embeds its uv_timer_t; libuv keeps timers in a binary heap, so 100,000
- * deliveries cost O(log n) per tick.
+ * is due at t0 + k * interval, where t0 is when position 0 was (or would
+ * have been) due, so a late tick never delays the ones after it (no
+ * drift).  Each delivery embeds its uv_timer_t; libuv keeps timers in a
+ * binary heap, so 100,000 deliveries cost O(log n) per tick.
  *
  * A tick copies three pre-rendered pieces (the delivery's prefix, the
  * route point's pair, a constant suffix) into one scratch buffer and
  * hands it to the producer: no formatting and no allocation per tick.
  * Message key = clientId, so a delivery's positions stay on one partition
- * and in order.
+ * and in order - and so do their delivery reports, which is what lets
+ * "acknowledged" be a simple count.
+ *
+ * A delivery belongs to the request at (partition, offset) and may start
+ * at any point (a resumed delivery starts where its progress record
+ * says).  The owner learns, through hooks, every progress_every
+ * acknowledged positions (to record progress) and when a delivery ends.
  *
  * Back-pressure: when the producer's queue is full, the delivery pauses
  * (nothing is dropped) and resumes from the same point when the producer
@@ -19,9 +25,9 @@
  *
  * Lifetime: a delivery is freed only when its timer handle has been closed
  * AND every position it produced has had its delivery report - so a
- * report never finds freed memory.  It then counts as finished (all
- * acknowledged), failed (a position failed for good) or stopped (cut
- * short by shutdown).
+ * report never finds freed memory.  It then ends as finished (all
+ * acknowledged), failed (a position failed for good) or stopped (by a
+ * hand-off or shutdown).
  *
  * Ownership: struct rs_sched is embedded by its owner; it owns its
  * deliveries and the route reference each holds.  Loop thread only.
@@ -44,29 +50,58 @@ struct rs_delivery_list {
 	struct rs_delivery *head;
 };
 
+/* What the hooks are told about a delivery. */
+struct rs_delivery_state {
+	int32_t partition;	/* of its request */
+	int64_t offset;
+	const char *route_id;
+	const char *client_id;
+	uint32_t acked;		/* positions 0..acked-1 are acknowledged */
+	uint32_t npoints;
+};
+
+enum rs_delivery_end {
+	RS_END_FINISHED = 0,
+	RS_END_FAILED,
+	RS_END_STOPPED,
+};
+
+struct rs_sched_hooks {
+	/* Every progress_every acknowledged positions (not at the end). */
+	void (*progress)(void *ud, const struct rs_delivery_state *st);
+	/* The delivery is over and every report is in. */
+	void (*ended)(void *ud, const struct rs_delivery_state *st,
+	    enum rs_delivery_end how);
+	void *ud;
+};
+
 struct rs_sched {
 	uv_loop_t *loop;
 	struct rs_kafka *kafka;
 	uint64_t interval_ms;
+	uint32_t progress_every;
+	bool metadata;			/* --position-metadata */
+	struct rs_sched_hooks hooks;
 	struct rs_delivery_list active;	/* timer running */
 	struct rs_delivery_list paused;	/* waiting for producer room */
 	size_t live;			/* allocated deliveries */
 	char *buf;			/* scratch for one message */
 	size_t bufcap;
-	bool stopping;
-	void (*on_empty)(struct rs_sched *);	/* live dropped to 0 */
 };
 
 void rs_sched_init(struct rs_sched *s, uv_loop_t *loop, struct rs_kafka *k,
-    unsigned interval_ms);
+    unsigned interval_ms, unsigned progress_every, bool metadata,
+    const struct rs_sched_hooks *hooks);
 
 /*
- * Starts a delivery of route (the caller's reference is taken over) for
- * client_id; its first position goes out on the next loop iteration.
- * Returns 0 or -ENOMEM (the route reference is then dropped).
+ * Starts (or resumes) the delivery of the request at (partition, offset):
+ * route (the caller's reference is taken over) for client_id, from point
+ * first; that position goes out on the next loop iteration.  Returns 0 or
+ * -ENOMEM (the route reference is then dropped).
  */
 int rs_sched_start(struct rs_sched *s, struct rs_route *route,
-    const char *client_id);
+    const char *client_id, int32_t partition, int64_t offset,
+    uint32_t first);
 
 /* Delivery report for a message produced with a delivery as opaque. */
 void rs_sched_report(struct rs_sched *s, void *opaque,
@@ -75,9 +110,9 @@ void rs_sched_report(struct rs_sched *s, void *opaque,
 /* The producer has room again: paused deliveries carry on. */
 void rs_sched_resume(struct rs_sched *s);
 
-/* Stops every delivery; on_empty runs once the last one is freed (at
- * once if there are none). */
-void rs_sched_stop(struct rs_sched *s, void (*on_empty)(struct rs_sched *));
+/* Stops the deliveries of one request partition (-1: all); each ends as
+ * stopped once its reports are in.  Returns how many were stopped. */
+size_t rs_sched_stop(struct rs_sched *s, int32_t partition);
 
 void rs_sched_free(struct rs_sched *s);
 

@@ -66,8 +66,23 @@ void rs_kafka_watch_close(struct rs_kafka_watch *w, uv_close_cb close_cb);
 struct rs_kafka_cbs {
 	/* A message from the request topic; valid during the call only. */
 	void (*on_request)(void *ud, const rd_kafka_message_t *m);
-	/* Delivery report of a message produced with this opaque. */
+	/* Delivery report of a position produced with this opaque. */
 	void (*on_delivery)(void *ud, void *opaque, rd_kafka_resp_err_t err);
+	/* Delivery report of a progress record. */
+	void (*on_progress_delivery)(void *ud, void *opaque,
+	    rd_kafka_resp_err_t err);
+	/* The group assigned a request partition; it is paused until
+	 * rs_kafka_resume(). */
+	void (*on_assign)(void *ud, int32_t partition);
+	/* The group takes these partitions away: the owner stops their
+	 * work and calls rs_kafka_revoke_done() (possibly at once). */
+	void (*on_revoke)(void *ud, const int32_t *partitions, size_t n);
+	/* A record of progress partition p (restore), then its end. */
+	void (*on_restore_record)(void *ud, int32_t partition,
+	    const rd_kafka_message_t *m);
+	void (*on_restore_end)(void *ud, int32_t partition, int err);
+	/* Offsets committed to the group (offset = next to read). */
+	void (*on_committed)(void *ud, int32_t partition, int64_t offset);
 	/* The producer queue has room again after rs_kafka_produce()
 	 * returned -ENOBUFS. */
 	void (*on_room)(void *ud);
@@ -82,16 +97,19 @@ struct rs_kafka {
 	struct rs_kafka_cbs cbs;
 	void *ud;
 	rd_kafka_t *consumer, *producer;
-	rd_kafka_queue_t *cq, *pq;
-	rd_kafka_topic_t *ptopic;
+	rd_kafka_t *reader;		/* restores progress partitions */
+	rd_kafka_queue_t *cq, *pq, *rq;
+	rd_kafka_topic_t *ptopic, *prtopic;
+	rd_kafka_topic_partition_list_t *revoking;	/* awaiting done */
+	size_t high_water;		/* positions pause above this */
 	rd_kafka_topic_partition_list_t *to_store;
-	struct rs_kafka_watch cwatch, pwatch;
+	struct rs_kafka_watch cwatch, pwatch, rwatch;
 	uv_idle_t more;
 	uv_timer_t fallback, deadline;
 	unsigned open_handles;
 	bool full, consuming, stopping, closing_consumer, deadline_hit;
 	size_t undelivered;
-	const char *read_topic;
+	const char *read_topic, *progress_topic;
 	/* Health, from rebalances, errors and librdkafka's statistics
 	 * (statistics.interval.ms, 1000 by default). */
 	bool assigned;			/* the group gave us an assignment */
@@ -121,9 +139,28 @@ int rs_kafka_start(struct rs_kafka *k, uv_loop_t *loop,
 int rs_kafka_produce(struct rs_kafka *k, const void *key, size_t keylen,
     const void *payload, size_t len, void *opaque);
 
-/* Marks a request offset as done: offset + 1 is committed next time. */
+/*
+ * Queues a progress record (value NULL: a tombstone) for request
+ * partition p, key = the request's offset.  Progress records ignore the
+ * position back-pressure threshold, so a hand-off never waits on a full
+ * queue.  Returns 0 or -EIO (logged).
+ */
+int rs_kafka_produce_progress(struct rs_kafka *k, int32_t partition,
+    int64_t offset, const void *value, size_t len, void *opaque);
+
+/* Sets the offset to commit for a request partition (the next to read). */
 void rs_kafka_store_offset(struct rs_kafka *k, int32_t partition,
-    int64_t offset);
+    int64_t next);
+
+/* Lets a request partition paused since on_assign be read. */
+void rs_kafka_resume(struct rs_kafka *k, int32_t partition);
+
+/* Reads progress partition p from its beginning; on_restore_record for
+ * each record, then on_restore_end. */
+int rs_kafka_restore(struct rs_kafka *k, int32_t partition);
+
+/* The owner has finished with the partitions of the last on_revoke. */
+void rs_kafka_revoke_done(struct rs_kafka *k);
 
 /*
  * True when the consumer has joined its group and both clients reach a

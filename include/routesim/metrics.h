@@ -23,7 +23,8 @@ extern const unsigned rs_lateness_bounds_ms[RS_LATENESS_BUCKETS];
 struct rs_metrics {
 	uint64_t requests_received;
 	uint64_t requests_rejected[RS_REJECT_COUNT];
-	uint64_t deliveries_started;
+	uint64_t deliveries_started;	/* new or resumed */
+	uint64_t deliveries_resumed;	/* from a progress record */
 	uint64_t deliveries_finished;	/* every position acknowledged */
 	uint64_t deliveries_failed;	/* a position permanently failed */
 	uint64_t deliveries_stopped;	/* stopped by shutdown */

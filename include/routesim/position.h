@@ -22,6 +22,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "routesim/config.h"
 
@@ -29,8 +30,8 @@
 #define RS_NUMBER_MAX 32
 /* Enough for "[a,b]" with its NUL. */
 #define RS_PAIR_MAX (2 * RS_NUMBER_MAX + 4)
-/* Longest suffix: ",\"finished\":false}". */
-#define RS_SUFFIX_MAX 20
+/* Longest suffix: ",\"finished\":false,\"seq\":N,\"timestamp\":T}". */
+#define RS_SUFFIX_MAX 72
 
 /* Writes v in Go's encoding/json form; returns its length. */
 size_t rs_number_format(double v, char buf[RS_NUMBER_MAX]);
@@ -59,9 +60,16 @@ rs_json_escape_max(size_t n)
  * there are not valid UTF-8 (overlong, surrogate, truncated...). */
 size_t rs_utf8_seq_len(const unsigned char *s);
 
-/* Writes prefix + pair + suffix into buf (cap bytes); returns the length,
- * or 0 if it does not fit. */
+/* Optional fields after "finished" (--position-metadata). */
+struct rs_position_meta {
+	uint32_t seq;		/* 0-based point index */
+	int64_t timestamp;	/* scheduled time, ms since the epoch */
+};
+
+/* Writes prefix + pair + suffix (with meta when not NULL) into buf (cap
+ * bytes); returns the length, or 0 if it does not fit. */
 size_t rs_position_encode(char *buf, size_t cap, const char *prefix,
-    size_t prefix_len, const char *pair, size_t pair_len, bool finished);
+    size_t prefix_len, const char *pair, size_t pair_len, bool finished,
+    const struct rs_position_meta *meta);
 
 #endif

@@ -31,6 +31,7 @@ enum rs_reject {
 	RS_REJECT_BAD_ROUTE_ID,		/* routeId not a plain name */
 	RS_REJECT_UNKNOWN_ROUTE,	/* no such route file */
 	RS_REJECT_BAD_ROUTE,		/* route file empty or malformed */
+	RS_REJECT_EXPIRED,		/* older than --max-request-age */
 	RS_REJECT_COUNT
 };
 

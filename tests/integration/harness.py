@@ -18,6 +18,7 @@ from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
 READ_TOPIC = "route.new-direction"
 PRODUCE_TOPIC = "route.new-position"
+PROGRESS_TOPIC = "routesim.progress"
 POSITION_PARTITIONS = 4
 REQUEST_PARTITIONS = 2
 
@@ -42,6 +43,7 @@ class Cluster:
         self.proc = subprocess.Popen(
             [MOCK, "-b", str(brokers),
              "%s:%d" % (READ_TOPIC, REQUEST_PARTITIONS),
+             "%s:%d" % (PROGRESS_TOPIC, REQUEST_PARTITIONS),
              "%s:%d" % (PRODUCE_TOPIC, POSITION_PARTITIONS)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         line = self.proc.stdout.readline().split()

@@ -186,7 +186,8 @@ def test_sigterm():
         rc = rs.stop()
         check(rc == 0, "exit status %d\n%s" % (rc, rs.log()))
         check(rs.count("stopping active=1") == 1, "stop logged")
-        check(rs.count("stopped started=1 finished=0 failed=0 stopped=1") ==
+        check(rs.count("stopped started=1 resumed=0 finished=0 failed=0 "
+                       "stopped=1") ==
               1, "summary:\n" + rs.log())
         time.sleep(0.3)
         pos.poll()

@@ -89,18 +89,25 @@ test_message_is_byte_compatible(void **state)
 	assert_non_null(prefix);
 	pairlen = rs_pair_format(-15.82594, -47.92923, RS_ORDER_LATLNG, pair);
 	n = rs_position_encode(out, sizeof(out), prefix, plen, pair, pairlen,
-	    false);
+	    false, NULL);
 	out[n] = '\0';
 	assert_string_equal(out, "{\"routeId\":\"1\",\"clientId\":\"1\","
 	    "\"position\":[-15.82594,-47.92923],\"finished\":false}");
 	n = rs_position_encode(out, sizeof(out), prefix, plen, pair, pairlen,
-	    true);
+	    true, NULL);
 	out[n] = '\0';
 	assert_string_equal(out, "{\"routeId\":\"1\",\"clientId\":\"1\","
 	    "\"position\":[-15.82594,-47.92923],\"finished\":true}");
 	/* Too small a buffer is refused, not overrun. */
 	assert_int_equal(rs_position_encode(out, 10, prefix, plen, pair,
-	    pairlen, true), 0);
+	    pairlen, true, NULL), 0);
+	/* With --position-metadata: seq and the scheduled time follow. */
+	n = rs_position_encode(out, sizeof(out), prefix, plen, pair, pairlen,
+	    false, &(struct rs_position_meta){7, 1795274245398});
+	out[n] = '\0';
+	assert_string_equal(out, "{\"routeId\":\"1\",\"clientId\":\"1\","
+	    "\"position\":[-15.82594,-47.92923],\"finished\":false,"
+	    "\"seq\":7,\"timestamp\":1795274245398}");
 	free(prefix);
 }
 

@@ -1,0 +1,235 @@
+/*
+ * partition.c - per-partition bookkeeping.
+ */
+#include "routesim/partition.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void
+part_free(struct rs_part *p)
+{
+	struct rs_queued *q;
+
+	if (p == NULL)
+		return;
+	for (size_t i = 0; i < p->nbuckets; i++) {
+		struct rs_known *k = p->known[i], *next;
+
+		for (; k != NULL; k = next) {
+			next = k->next;
+			rs_progress_free(&k->rec);
+			free(k);
+		}
+	}
+	free(p->known);
+	while ((q = rs_part_dequeue(p)) != NULL)
+		free(q);
+	rs_offsets_free(&p->offsets);
+	free(p->done);
+	free(p);
+}
+
+struct rs_part *
+rs_parts_get(const struct rs_parts *ps, int32_t id)
+{
+	return id >= 0 && (size_t)id < ps->n ? ps->v[id] : NULL;
+}
+
+struct rs_part *
+rs_parts_add(struct rs_parts *ps, int32_t id)
+{
+	struct rs_part *p;
+
+	if (id < 0)
+		return NULL;
+	if ((size_t)id >= ps->n) {
+		size_t n = (size_t)id + 1;
+		struct rs_part **v = realloc(ps->v, n * sizeof(*v));
+
+		if (v == NULL)
+			return NULL;
+		memset(v + ps->n, 0, (n - ps->n) * sizeof(*v));
+		ps->v = v;
+		ps->n = n;
+	}
+	if ((p = calloc(1, sizeof(*p))) == NULL)
+		return NULL;
+	p->nbuckets = 256;
+	if ((p->known = calloc(p->nbuckets, sizeof(*p->known))) == NULL) {
+		free(p);
+		return NULL;
+	}
+	p->id = id;
+	p->state = RS_PART_RESTORING;
+	rs_offsets_init(&p->offsets);
+	p->queue_tail = &p->queue;
+	part_free(ps->v[id]);
+	ps->v[id] = p;
+	return p;
+}
+
+void
+rs_parts_del(struct rs_parts *ps, int32_t id)
+{
+	if (id < 0 || (size_t)id >= ps->n)
+		return;
+	part_free(ps->v[id]);
+	ps->v[id] = NULL;
+}
+
+void
+rs_parts_free(struct rs_parts *ps)
+{
+	for (size_t i = 0; i < ps->n; i++)
+		part_free(ps->v[i]);
+	free(ps->v);
+	ps->v = NULL;
+	ps->n = 0;
+}
+
+static struct rs_known **
+bucket(const struct rs_part *p, int64_t offset)
+{
+	uint64_t h = (uint64_t)offset * 0x9e3779b97f4a7c15ull;
+
+	return &p->known[(h >> 32) & (p->nbuckets - 1)];
+}
+
+struct rs_known *
+rs_part_known(const struct rs_part *p, int64_t offset)
+{
+	struct rs_known *k = *bucket(p, offset);
+
+	while (k != NULL && k->offset != offset)
+		k = k->next;
+	return k;
+}
+
+static void
+grow_known(struct rs_part *p)
+{
+	size_t n = p->nbuckets * 2;
+	struct rs_known **b = calloc(n, sizeof(*b)), **old = p->known;
+	size_t oldn = p->nbuckets;
+
+	if (b == NULL)
+		return;	/* longer chains, still correct */
+	p->known = b;
+	p->nbuckets = n;
+	for (size_t i = 0; i < oldn; i++) {
+		struct rs_known *k = old[i], *next;
+
+		for (; k != NULL; k = next) {
+			struct rs_known **slot = bucket(p, k->offset);
+
+			next = k->next;
+			k->next = *slot;
+			*slot = k;
+		}
+	}
+	free(old);
+}
+
+int
+rs_part_known_set(struct rs_part *p, int64_t offset, struct rs_progress *rec)
+{
+	struct rs_known *k = rs_part_known(p, offset), **slot;
+
+	if (k == NULL) {
+		if ((k = calloc(1, sizeof(*k))) == NULL) {
+			rs_progress_free(rec);
+			return -ENOMEM;
+		}
+		k->offset = offset;
+		slot = bucket(p, offset);
+		k->next = *slot;
+		*slot = k;
+		if (++p->nknown > 2 * p->nbuckets)
+			grow_known(p);
+	} else {
+		rs_progress_free(&k->rec);
+	}
+	k->rec = *rec;
+	rec->client_id = NULL;	/* taken over */
+	return 0;
+}
+
+void
+rs_part_known_del(struct rs_part *p, int64_t offset)
+{
+	struct rs_known **slot = bucket(p, offset), *k;
+
+	while ((k = *slot) != NULL && k->offset != offset)
+		slot = &k->next;
+	if (k == NULL)
+		return;
+	*slot = k->next;
+	rs_progress_free(&k->rec);
+	free(k);
+	p->nknown--;
+}
+
+int
+rs_part_enqueue(struct rs_part *p, int64_t offset, int64_t timestamp,
+    const void *payload, size_t len)
+{
+	struct rs_queued *q = malloc(sizeof(*q) + len);
+
+	if (q == NULL)
+		return -ENOMEM;
+	q->next = NULL;
+	q->offset = offset;
+	q->timestamp = timestamp;
+	q->len = len;
+	if (len > 0)
+		memcpy(q->payload, payload, len);
+	*p->queue_tail = q;
+	p->queue_tail = &q->next;
+	return 0;
+}
+
+struct rs_queued *
+rs_part_dequeue(struct rs_part *p)
+{
+	struct rs_queued *q = p->queue;
+
+	if (q == NULL)
+		return NULL;
+	p->queue = q->next;
+	if (p->queue == NULL)
+		p->queue_tail = &p->queue;
+	return q;
+}
+
+int
+rs_part_done_add(struct rs_part *p, int64_t offset)
+{
+	if (p->ndone == p->done_cap) {
+		size_t cap = p->done_cap ? p->done_cap * 2 : 64;
+		int64_t *d = realloc(p->done, cap * sizeof(*d));
+
+		if (d == NULL)
+			return -ENOMEM;
+		p->done = d;
+		p->done_cap = cap;
+	}
+	p->done[p->ndone++] = offset;
+	return 0;
+}
+
+size_t
+rs_part_done_take(struct rs_part *p, int64_t below, int64_t *out, size_t max)
+{
+	size_t n = 0, keep = 0;
+
+	for (size_t i = 0; i < p->ndone; i++) {
+		if (p->done[i] < below && n < max)
+			out[n++] = p->done[i];
+		else
+			p->done[keep++] = p->done[i];
+	}
+	p->ndone = keep;
+	return n;
+}
