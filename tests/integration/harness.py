@@ -66,6 +66,8 @@ class Cluster:
 class Routesim:
     """The routesim binary, its stderr collected in the background."""
 
+    started = []  # every instance, so run() can clean up after a failure
+
     def __init__(self, cluster, destinations, *args, env=None, cwd=None):
         full_env = {k: v for k, v in os.environ.items()
                     if not k.startswith("Kafka")}
@@ -78,6 +80,7 @@ class Routesim:
         self.lines = []
         self.reader = threading.Thread(target=self._read, daemon=True)
         self.reader.start()
+        Routesim.started.append(self)
 
     def _read(self):
         for line in self.proc.stderr:
@@ -163,8 +166,8 @@ class Positions:
               % (len(self.messages), n))
 
     def finished(self):
-        return sum(1 for m in self.messages if m.value.endswith(
-            b',"finished":true}'))
+        return sum(1 for m in self.messages
+                   if b'"finished":true' in m.value)
 
     def by_client(self):
         """clientId -> that client's messages in partition/offset order."""
@@ -211,6 +214,11 @@ def run(tests):
         except Exception as e:  # report every kind of failure the same way
             failed += 1
             print("not ok - %s: %s: %s" % (name, type(e).__name__, e))
+        for rs in Routesim.started:  # none may outlive its test
+            if rs.proc.poll() is None:
+                rs.proc.kill()
+                rs.proc.wait()
+        Routesim.started.clear()
         sys.stdout.flush()
     print("%d passed, %d failed" % (passed, failed))
     sys.exit(1 if failed else 0)

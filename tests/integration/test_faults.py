@@ -1,0 +1,245 @@
+#!/usr/bin/python3
+"""Fault suite: nothing lost across crashes, outages and hand-offs.
+
+usage: test_faults.py [TEST...]   (run through ctest)
+
+Every delivery here runs with --position-metadata, so each position
+carries its point index ("seq").  A delivery is judged from the position
+topic alone: every index present, first occurrences in order, the last
+one finished, duplicates within the documented bound.
+"""
+import json
+import os
+import random
+import signal
+import time
+
+import harness
+from harness import check, Cluster, Destinations, Positions, Routesim
+
+# Fast group membership, so a killed member is noticed in seconds.
+GROUP = ["-X", "session.timeout.ms=6000", "-X", "heartbeat.interval.ms=500"]
+EVERY = 5  # --progress-every
+
+
+def start(cluster, dest, *args):
+    return Routesim(cluster, dest.path, "--position-metadata", "true",
+                    "--progress-every", str(EVERY), *GROUP, *args)
+
+
+def judge(pos, npoints, clients, max_dups, max_rewinds):
+    """Checks every delivery; returns (total duplicates, max rewinds)."""
+    by = pos.by_client()
+    check(sorted(by) == sorted(clients), "%d of %d deliveries seen" %
+          (len(by), len(clients)))
+    dups_total = rewinds_max = 0
+    for cid, msgs in by.items():
+        seqs = [json.loads(m.value)["seq"] for m in msgs]
+        check(set(seqs) == set(range(npoints)),
+              "%s: missing points %s" % (cid, sorted(set(range(npoints)) -
+                                                   set(seqs))[:10]))
+        first = []
+        seen = set()
+        for q in seqs:
+            if q not in seen:
+                seen.add(q)
+                first.append(q)
+        check(first == list(range(npoints)), "%s: out of order" % cid)
+        fin = [json.loads(m.value)["finished"] for m in msgs]
+        check(fin[-1] and sum(fin) >= 1 and
+              all(f == (q == npoints - 1) for f, q in zip(fin, seqs)),
+              "%s: finished flag" % cid)
+        dups = len(seqs) - npoints
+        rewinds = sum(1 for a, b in zip(seqs, seqs[1:]) if b <= a)
+        check(dups <= max_dups, "%s: %d duplicates > %d" %
+              (cid, dups, max_dups))
+        check(rewinds <= max_rewinds, "%s: %d rewinds > %d (two streams?)"
+              % (cid, rewinds, max_rewinds))
+        dups_total += dups
+        rewinds_max = max(rewinds_max, rewinds)
+    return dups_total, rewinds_max
+
+
+def test_crash_resume():
+    """kill -9 mid-delivery: a restart carries on, nothing lost."""
+    cluster, dest = Cluster(), Destinations()
+    try:
+        dest.line_route("r", 80)
+        clients = ["c%d" % i for i in range(20)]
+        rs = start(cluster, dest, "--interval", "20")
+        rs.wait_log("assigned partitions")
+        pos = Positions(cluster)
+        harness.send_requests(cluster, [{"clientId": c, "routeId": "r"}
+                                        for c in clients])
+        pos.wait_count(200)
+        rs.proc.send_signal(signal.SIGKILL)
+        rs.proc.wait()
+        killed_at = len(pos.messages)
+        rs = start(cluster, dest, "--interval", "20")
+        pos.wait_finished(len(clients), timeout=90)
+        dups, _ = judge(pos, 80, clients, 2 * EVERY + 2, 1)
+        rs.wait_log("delivery resumed")
+        print("killed after %d positions; %d duplicates in all" %
+              (killed_at, dups))
+        check(rs.count("delivery resumed") >= 1, "resumed from progress")
+        check(rs.stop() == 0, "exit status")
+        pos.close()
+    finally:
+        cluster.close()
+        dest.close()
+
+
+def test_kill9_rounds():
+    """10 rounds of kill -9 at random moments during 100+ deliveries."""
+    seed = int(os.environ.get("RS_SEED", time.time()))
+    rng = random.Random(seed)
+    print("seed %d (rerun with RS_SEED=%d)" % (seed, seed))
+    rounds, npoints, n = 10, 150, 120
+    cluster, dest = Cluster(), Destinations()
+    try:
+        dest.line_route("r", npoints)
+        clients = ["k%d" % i for i in range(n)]
+        pos = Positions(cluster)
+        harness.send_requests(cluster, [{"clientId": c, "routeId": "r"}
+                                        for c in clients])
+        for r in range(rounds):
+            rs = start(cluster, dest, "--interval", "30")
+            rs.wait_log("restored partition", timeout=60)
+            delay = rng.uniform(0.2, 1.5)
+            time.sleep(delay)
+            rs.proc.send_signal(signal.SIGKILL)
+            rs.proc.wait()
+            pos.poll()
+            print("round %d: killed after %.2f s, %d positions so far" %
+                  (r + 1, delay, len(pos.messages)))
+        rs = start(cluster, dest, "--interval", "30")
+        pos.wait_finished(n, timeout=120)
+        dups, rewinds = judge(pos, npoints, clients,
+                              rounds * (2 * EVERY + 2), rounds)
+        print("%d deliveries complete; %d duplicates (%.1f per delivery), "
+              "at most %d rewinds" % (n, dups, dups / n, rewinds))
+        check(rs.stop() == 0, "exit status")
+        pos.close()
+    finally:
+        cluster.close()
+        dest.close()
+
+
+def test_graceful_handoff():
+    """SIGTERM hands off exactly: a restart resumes with no duplicate."""
+    cluster, dest = Cluster(), Destinations()
+    try:
+        dest.line_route("r", 60)
+        clients = ["g%d" % i for i in range(50)]
+        rs = start(cluster, dest, "--interval", "20")
+        rs.wait_log("assigned partitions")
+        pos = Positions(cluster)
+        harness.send_requests(cluster, [{"clientId": c, "routeId": "r"}
+                                        for c in clients])
+        pos.wait_count(500)
+        check(rs.stop() == 0, "exit status")
+        check(rs.count("handing off") == 1, rs.log())
+        rs = start(cluster, dest, "--interval", "20")
+        pos.wait_finished(len(clients), timeout=60)
+        dups, _ = judge(pos, 60, clients, 0, 0)
+        check(rs.count("delivery resumed") == len(clients),
+              "%d resumed" % rs.count("delivery resumed"))
+        check(rs.stop() == 0, "exit status")
+        pos.close()
+    finally:
+        cluster.close()
+        dest.close()
+
+
+def test_broker_outage():
+    """Broker down, then up, plus injected errors: 0 lost, order kept."""
+    cluster, dest = Cluster(), Destinations()
+    try:
+        dest.line_route("r", 100)
+        clients = ["o%d" % i for i in range(100)]
+        rs = start(cluster, dest, "--interval", "20")
+        rs.wait_log("assigned partitions")
+        pos = Positions(cluster)
+        harness.send_requests(cluster, [{"clientId": c, "routeId": "r"}
+                                        for c in clients])
+        pos.wait_count(1000)
+        cluster.command("down 1")
+        time.sleep(2)
+        check(rs.proc.poll() is None, "daemon died during the outage")
+        cluster.command("up 1")
+        # Retriable errors on Produce (ApiKey 0): NOT_LEADER_FOR_PARTITION
+        # (6) and REQUEST_TIMED_OUT (7).
+        cluster.command("err 0 6 3")
+        cluster.command("err 0 7 3")
+        pos.wait_finished(len(clients), timeout=90)
+        dups, rewinds = judge(pos, 100, clients, 0, 0)
+        check(rs.proc.poll() is None, "daemon alive")
+        check(rs.stop() == 0, "exit status")
+        pos.close()
+    finally:
+        cluster.close()
+        dest.close()
+
+
+def test_two_instances():
+    """A second instance joins, the first leaves, during 500 deliveries."""
+    cluster, dest = Cluster(), Destinations()
+    try:
+        dest.line_route("r", 80)
+        clients = ["t%d" % i for i in range(500)]
+        a = start(cluster, dest, "--interval", "50")
+        a.wait_log("assigned partitions")
+        pos = Positions(cluster)
+        harness.send_requests(cluster, [{"clientId": c, "routeId": "r"}
+                                        for c in clients])
+        pos.wait_count(5000)
+        b = start(cluster, dest, "--interval", "50")
+        b.wait_log("restored partition", timeout=60)
+        pos.wait_count(len(pos.messages) + 5000)
+        check(a.stop() == 0, "first instance exit status")
+        pos.wait_finished(len(clients), timeout=120)
+        dups, rewinds = judge(pos, 80, clients, 0, 0)
+        check(a.count("handing off") >= 1 and b.count("delivery resumed") >= 1,
+              "work moved from a to b")
+        print("a handed off %d times; b resumed %d deliveries" %
+              (a.count("handing off"), b.count("delivery resumed")))
+        check(b.stop() == 0, "second instance exit status")
+        pos.close()
+    finally:
+        cluster.close()
+        dest.close()
+
+
+def test_request_age():
+    """Requests waiting before the first start are served; old ones not."""
+    cluster, dest = Cluster(), Destinations()
+    try:
+        dest.line_route("r", 3)
+        p = harness.producer(cluster)
+        now = int(time.time() * 1000)
+        p.send(harness.READ_TOPIC, value=b'{"clientId":"old","routeId":"r"}',
+               timestamp_ms=now - 2 * 3600 * 1000)
+        p.send(harness.READ_TOPIC, value=b'{"clientId":"new","routeId":"r"}',
+               timestamp_ms=now - 60 * 1000)
+        p.flush()
+        p.close()
+        # The group's very first start: earliest, not latest.
+        rs = start(cluster, dest, "--interval", "10")
+        pos = Positions(cluster)
+        pos.wait_finished(1)
+        time.sleep(0.5)
+        pos.poll()
+        check(sorted(pos.by_client()) == ["new"], "only the recent request")
+        rs.wait_log("request rejected reason=expired")
+        check(rs.stop() == 0, "exit status")
+        pos.close()
+    finally:
+        cluster.close()
+        dest.close()
+
+
+TESTS = {name[5:]: fn for name, fn in globals().items()
+         if name.startswith("test_")}
+
+if __name__ == "__main__":
+    harness.run(TESTS)
