@@ -122,6 +122,7 @@ static const struct prop consumer_defaults[] = {
 	{"client.id", "routesim"},
 	{"statistics.interval.ms", "1000"},
 	{"auto.offset.reset", "earliest"},
+	{"partition.assignment.strategy", "cooperative-sticky"},
 };
 static const struct prop producer_defaults[] = {
 	{"client.id", "routesim"},

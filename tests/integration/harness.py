@@ -119,13 +119,17 @@ def producer(cluster):
                          linger_ms=0)
 
 
-def send_requests(cluster, values):
-    """values: bytes or dicts; sent with the backend's key."""
+def send_requests(cluster, values, key_by_client=False):
+    """values: bytes or dicts; sent with the backend's key (the topic
+    name), or with the clientId as key to spread them over partitions."""
     p = producer(cluster)
     for v in values:
+        key = READ_TOPIC.encode()
         if isinstance(v, dict):
+            if key_by_client:
+                key = v["clientId"].encode()
             v = json.dumps(v, separators=(",", ":")).encode()
-        p.send(READ_TOPIC, key=READ_TOPIC.encode(), value=v)
+        p.send(READ_TOPIC, key=key, value=v)
     p.flush()
     p.close()
 

@@ -184,23 +184,25 @@ def test_broker_outage():
 def test_two_instances():
     """A second instance joins, the first leaves, during 500 deliveries."""
     cluster, dest = Cluster(), Destinations()
+    npoints = 200
     try:
-        dest.line_route("r", 80)
+        dest.line_route("r", npoints)
         clients = ["t%d" % i for i in range(500)]
         a = start(cluster, dest, "--interval", "50")
         a.wait_log("assigned partitions")
         pos = Positions(cluster)
         harness.send_requests(cluster, [{"clientId": c, "routeId": "r"}
-                                        for c in clients])
+                                        for c in clients],
+                              key_by_client=True)
         pos.wait_count(5000)
         b = start(cluster, dest, "--interval", "50")
         b.wait_log("restored partition", timeout=60)
-        pos.wait_count(len(pos.messages) + 5000)
+        pos.wait_count(len(pos.messages) + 10000)
         check(a.stop() == 0, "first instance exit status")
         pos.wait_finished(len(clients), timeout=120)
-        dups, rewinds = judge(pos, 80, clients, 0, 0)
-        check(a.count("handing off") >= 1 and b.count("delivery resumed") >= 1,
-              "work moved from a to b")
+        dups, rewinds = judge(pos, npoints, clients, 0, 0)
+        check(a.count("handing off") >= 1 and
+              b.count("delivery resumed") >= 1, "work moved from a to b")
         print("a handed off %d times; b resumed %d deliveries" %
               (a.count("handing off"), b.count("delivery resumed")))
         check(b.stop() == 0, "second instance exit status")
