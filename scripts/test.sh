@@ -1,7 +1,8 @@
 #!/bin/sh
 # Installs dependencies, builds routesim twice (gcc, and clang with
 # AddressSanitizer + UndefinedBehaviorSanitizer) and runs the whole test
-# suite with both builds.  This is what CI runs.
+# suite with both builds, then builds the libFuzzer targets and runs them
+# briefly.  This is what CI runs.
 set -eu
 cd "$(dirname "$0")/.."
 
@@ -20,3 +21,9 @@ cmake --build build-asan -j "$jobs"
 (cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
     UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     ctest -j "$jobs" --output-on-failure)
+
+echo "== build fuzzers (clang, libFuzzer + ASan + UBSan), replay corpus, fuzz briefly"
+cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang -DROUTESIM_FUZZ=ON \
+    -DROUTESIM_TESTS=OFF -DCMAKE_BUILD_TYPE=Debug >/dev/null
+cmake --build build-fuzz -j "$jobs"
+(cd build-fuzz && ctest -j "$jobs" --output-on-failure)

@@ -153,6 +153,7 @@ def test_bad_requests():
                b'{"clientId":"1","routeId":"empty"}',
                b'{"clientId":"1","routeId":"broken"}',
                b'{"clientId":"' + b"x" * 5000 + b'","routeId":"good"}',
+               b'{"clientId":"' + b"y" * 200000 + b'","routeId":"good"}',
                b""]
         stream = []
         for i, b in enumerate(bad):
@@ -168,7 +169,7 @@ def test_bad_requests():
         check(len(pos.messages) == 3 * len(bad), "positions of bad requests")
         for reason, count in (("bad_json", 4), ("bad_field", 3),
                               ("bad_route_id", 2), ("unknown_route", 1),
-                              ("bad_route_file", 2), ("too_large", 1)):
+                              ("bad_route_file", 2), ("too_large", 2)):
             got = rs.count("request rejected reason=%s " % reason)
             check(got == count, "%s: %d rejections logged, want %d\n%s" %
                   (reason, got, count, rs.log()))
