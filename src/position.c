@@ -132,6 +132,18 @@ rs_utf8_seq_len(const unsigned char *s)
 	return 0;
 }
 
+bool
+rs_utf8_valid(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t l;
+
+	for (; *p != '\0'; p += l)
+		if ((l = rs_utf8_seq_len(p)) == 0)
+			return false;
+	return true;
+}
+
 size_t
 rs_json_escape(char *out, const char *s)
 {

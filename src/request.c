@@ -38,17 +38,6 @@ rs_route_id_valid(const char *id)
 	return n > 0 && n <= RS_ROUTE_ID_MAX;
 }
 
-static bool
-utf8_valid(const unsigned char *s)
-{
-	size_t l;
-
-	for (; *s != '\0'; s += l)
-		if ((l = rs_utf8_seq_len(s)) == 0)
-			return false;
-	return true;
-}
-
 static int
 reject(enum rs_reject *why, enum rs_reject reason, char *err, size_t errlen,
     const char *fmt, ...) __attribute__((format(printf, 5, 6)));
@@ -133,7 +122,7 @@ rs_request_parse(const void *buf, size_t len, struct rs_request *req,
 		    "[A-Za-z0-9_-]", RS_ROUTE_ID_MAX);
 		goto out;
 	}
-	if (!utf8_valid((const unsigned char *)client)) {
+	if (!rs_utf8_valid(client)) {
 		rc = reject(why, RS_REJECT_BAD_FIELD, err, errlen,
 		    "clientId is not valid UTF-8");
 		goto out;

@@ -59,6 +59,8 @@ rs_json_escape_max(size_t n)
 /* Length of the valid UTF-8 sequence at s (NUL-terminated), 0 if the bytes
  * there are not valid UTF-8 (overlong, surrogate, truncated...). */
 size_t rs_utf8_seq_len(const unsigned char *s);
+/* True when the NUL-terminated s is entirely valid UTF-8. */
+bool rs_utf8_valid(const char *s);
 
 /* Optional fields after "finished" (--position-metadata). */
 struct rs_position_meta {

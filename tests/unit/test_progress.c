@@ -49,6 +49,9 @@ test_bad_records(void **state)
 		"{\"routeId\":\"1\",\"clientId\":\"x\",\"next\":5e10}",
 		"{\"routeId\":\"../1\",\"clientId\":\"x\",\"next\":1}",
 		"{\"routeId\":\"1\",\"clientId\":3,\"next\":1}",
+		/* Found by fuzz_progress: requests refuse such a clientId,
+		 * so a restored record must too. */
+		"{\"routeId\":\"1\",\"clientId\":\"}x\xff\xff\",\"next\":12}",
 	};
 	struct rs_progress q;
 
