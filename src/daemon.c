@@ -536,19 +536,36 @@ on_fatal(void *ud, const char *reason)
 
 /* ---- HTTP: metrics and health ----------------------------------------- */
 
+/* Ready: brokers reachable, partitions assigned and restored. */
+static bool
+ready(struct rs_daemon *d, const char **why)
+{
+	if (d->stopping) {
+		*why = "shutting down";
+		return false;
+	}
+	if (!rs_kafka_ready(&d->kafka, why))
+		return false;
+	for (size_t i = 0; i < d->parts.n; i++)
+		if (d->parts.v[i] != NULL &&
+		    d->parts.v[i]->state == RS_PART_RESTORING) {
+			*why = "restoring delivery progress";
+			return false;
+		}
+	return true;
+}
+
 static int
 on_http(void *ud, const char *path, struct rs_buf *body,
     const char **content_type)
 {
 	struct rs_daemon *d = ud;
 	const char *why = NULL;
-	bool ready;
-
-	ready = !d->stopping && rs_kafka_ready(&d->kafka, &why);
+	bool is_ready = ready(d, &why);
 	if (strcmp(path, "/metrics") == 0) {
 		struct rs_metrics_state st = {
 			.producer_queue = rs_kafka_outq_len(&d->kafka),
-			.ready = ready,
+			.ready = is_ready,
 			.read_topic = d->cfg->read_topic,
 			.lags = d->kafka.lags,
 			.nlags = d->kafka.nlags,
@@ -564,12 +581,11 @@ on_http(void *ud, const char *path, struct rs_buf *body,
 		return 200;
 	}
 	if (strcmp(path, "/readyz") == 0) {
-		if (ready) {
+		if (is_ready) {
 			rs_buf_printf(body, "ready\n");
 			return 200;
 		}
-		rs_buf_printf(body, "not ready: %s\n", d->stopping ?
-		    "shutting down" : why);
+		rs_buf_printf(body, "not ready: %s\n", why);
 		return 503;
 	}
 	rs_buf_printf(body, "not found; try /metrics, /healthz, /readyz\n");

@@ -1,0 +1,511 @@
+/*
+ * bench.c - routesim's benchmark: N concurrent deliveries, measured from
+ * the outside.
+ *
+ * Starts librdkafka's mock cluster in this process, writes a straight
+ * route of P points, runs the real routesim binary as a child (with
+ * --position-metadata, so every position carries its point index and
+ * scheduled time), waits until it is ready, fires N requests at once,
+ * consumes every position and reports:
+ *
+ *   deliveries finished / N, positions received / expected, duplicates,
+ *   interval p50/p99/max between consecutive positions of a delivery and
+ *   drift (CreateTime - scheduled time) p50/p99/max, start latency
+ *   (request CreateTime -> first position CreateTime), the child's CPU
+ *   time per position (from /proc), its peak RSS and thread count, and
+ *   positions per second.
+ *
+ * One readable table on stdout, then one machine-readable line starting
+ * with "BENCH ".  Blocking calls are fine here: this is not the daemon.
+ *
+ * usage: rs-bench [-n N] [-p POINTS] [-i INTERVAL_MS] [-P PARTITIONS]
+ *                 [-t TIMEOUT_S] [-X PROP=VALUE]... ROUTESIM
+ *
+ * -X passes a librdkafka property to routesim.  By default the benchmark
+ * passes fetch.wait.max.ms=5: the mock broker holds a fetch for that long
+ * even when data arrives (a real broker answers at once), which would
+ * otherwise show up as start latency.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "routesim/http.h"
+#include "routesim/mock.h"
+
+#define READ_TOPIC "route.new-direction"
+#define POS_TOPIC "route.new-position"
+#define PROGRESS_TOPIC "routesim.progress"
+
+struct delivery {
+	int64_t request_ts;	/* CreateTime of its request */
+	int64_t first_ts;	/* CreateTime of its first position */
+	int64_t last_ts;	/* of the previous position received */
+	int32_t last_seq;
+	uint32_t received;
+	uint8_t *seen;		/* one byte per point */
+	int finished;
+};
+
+struct samples {
+	int64_t *v;
+	size_t n, cap;
+};
+
+static void
+add(struct samples *s, int64_t v)
+{
+	if (s->n == s->cap) {
+		s->cap = s->cap ? s->cap * 2 : 1 << 16;
+		if ((s->v = realloc(s->v, s->cap * sizeof(*s->v))) == NULL) {
+			perror("realloc");
+			exit(1);
+		}
+	}
+	s->v[s->n++] = v;
+}
+
+static int
+cmp64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+static int64_t
+pct(struct samples *s, double p)
+{
+	if (s->n == 0)
+		return -1;
+	return s->v[(size_t)(p * (double)(s->n - 1))];
+}
+
+static int64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static double
+mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* CPU seconds (user + system) of pid, from /proc/pid/stat. */
+static double
+cpu_seconds(pid_t pid)
+{
+	char path[64], buf[2048], *p;
+	unsigned long utime = 0, stime = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return -1;
+	if (fgets(buf, sizeof(buf), f) == NULL) {
+		fclose(f);
+		return -1;
+	}
+	fclose(f);
+	/* Fields after the command name, which is in parentheses. */
+	if ((p = strrchr(buf, ')')) == NULL ||
+	    sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
+	    &utime, &stime) != 2)
+		return -1;
+	return (double)(utime + stime) / (double)sysconf(_SC_CLK_TCK);
+}
+
+/* A "Name: value" field of /proc/pid/status (VmHWM in kB, Threads). */
+static long
+status_field(pid_t pid, const char *name)
+{
+	char path[64], line[256];
+	size_t len = strlen(name);
+	long v = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (strncmp(line, name, len) == 0 && line[len] == ':')
+			v = strtol(line + len + 1, NULL, 10);
+	fclose(f);
+	return v;
+}
+
+static int
+write_route(const char *dir, int points)
+{
+	char path[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/bench.txt", dir);
+	if ((f = fopen(path, "w")) == NULL)
+		return -1;
+	for (int i = 0; i < points; i++)
+		fprintf(f, "%.5f,%.5f\n", -15.8 - i * 0.00005,
+		    -47.9 + i * 0.00005);
+	return fclose(f);
+}
+
+#define MAX_X 32
+
+static pid_t
+spawn(const char *bin, const char *bootstrap, const char *dir,
+    const char *interval, const char *listen, char **xs, int nx)
+{
+	char *args[32 + 2 * MAX_X];
+	int a = 0;
+	pid_t pid;
+
+	args[a++] = (char *)bin;
+	args[a++] = "-b";
+	args[a++] = (char *)bootstrap;
+	args[a++] = "-d";
+	args[a++] = (char *)dir;
+	args[a++] = "-i";
+	args[a++] = (char *)interval;
+	args[a++] = "--env-file";
+	args[a++] = "/dev/null";
+	args[a++] = "--position-metadata";
+	args[a++] = "true";
+	args[a++] = "--http-listen";
+	args[a++] = (char *)listen;
+	args[a++] = "--log-level";
+	args[a++] = "warn";
+	args[a++] = "--max-request-age";
+	args[a++] = "0";
+	for (int i = 0; i < nx; i++) {
+		args[a++] = "-X";
+		args[a++] = xs[i];
+	}
+	args[a] = NULL;
+	if ((pid = fork()) == 0) {
+		int devnull = open("/dev/null", O_WRONLY);
+
+		if (devnull >= 0)
+			dup2(devnull, STDOUT_FILENO);
+		execv(bin, args);
+		perror(bin);
+		_exit(127);
+	}
+	return pid;
+}
+
+static rd_kafka_t *
+position_consumer(const char *bootstrap, int partitions)
+{
+	rd_kafka_conf_t *conf = rd_kafka_conf_new();
+	rd_kafka_topic_partition_list_t *l;
+	char err[512];
+	rd_kafka_t *rk;
+
+	if (rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap, err,
+	    sizeof(err)) != RD_KAFKA_CONF_OK ||
+	    rd_kafka_conf_set(conf, "group.id", "rs-bench", err, sizeof(err)) !=
+	    RD_KAFKA_CONF_OK ||
+	    rd_kafka_conf_set(conf, "enable.auto.commit", "false", err,
+	    sizeof(err)) != RD_KAFKA_CONF_OK ||
+	    rd_kafka_conf_set(conf, "fetch.wait.max.ms", "20", err,
+	    sizeof(err)) != RD_KAFKA_CONF_OK ||
+	    (rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof(err))) ==
+	    NULL) {
+		fprintf(stderr, "consumer: %s\n", err);
+		exit(1);
+	}
+	rd_kafka_poll_set_consumer(rk);
+	l = rd_kafka_topic_partition_list_new(partitions);
+	for (int i = 0; i < partitions; i++)
+		rd_kafka_topic_partition_list_add(l, POS_TOPIC, i)->offset =
+		    RD_KAFKA_OFFSET_BEGINNING;
+	if (rd_kafka_assign(rk, l) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+		fprintf(stderr, "consumer: assign failed\n");
+		exit(1);
+	}
+	rd_kafka_topic_partition_list_destroy(l);
+	return rk;
+}
+
+/*
+ * One delivery first, so that what follows measures routesim at work,
+ * not a consumer still looking up where to start reading.
+ */
+static void
+warm_up(rd_kafka_t *producer, rd_kafka_t *cons)
+{
+	static const char req[] = "{\"clientId\":\"warmup\",\"routeId\":\"bench\"}";
+	double start = mono_s();
+
+	if (rd_kafka_producev(producer, RD_KAFKA_V_TOPIC(READ_TOPIC),
+	    RD_KAFKA_V_VALUE((void *)req, sizeof(req) - 1),
+	    RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END) !=
+	    RD_KAFKA_RESP_ERR_NO_ERROR || rd_kafka_flush(producer, 10000) !=
+	    RD_KAFKA_RESP_ERR_NO_ERROR) {
+		fprintf(stderr, "warm-up request failed\n");
+		exit(1);
+	}
+	while (mono_s() - start < 60) {
+		rd_kafka_message_t *m = rd_kafka_consumer_poll(cons, 100);
+		int got = m != NULL && m->err == RD_KAFKA_RESP_ERR_NO_ERROR;
+
+		if (m != NULL)
+			rd_kafka_message_destroy(m);
+		if (got)
+			return;
+	}
+	fprintf(stderr, "warm-up delivery never arrived\n");
+	exit(1);
+}
+
+static void
+usage(const char *prog)
+{
+	fprintf(stderr, "usage: %s [-n N] [-p POINTS] [-i INTERVAL_MS] "
+	    "[-P PARTITIONS] [-t TIMEOUT_S] [-X PROP=VALUE]... ROUTESIM\n",
+	    prog);
+	exit(2);
+}
+
+int
+main(int argc, char *argv[])
+{
+	int n = 1000, points = 20, interval = 500, partitions = 16;
+	int timeout_s = 600, c, nfinished = 0;
+	struct samples intervals = {0}, drifts = {0}, starts = {0};
+	uint64_t received = 0, dups = 0, expected;
+	char dir[] = "/tmp/rs-bench-XXXXXX", listen[32], ivs[16], err[512];
+	struct delivery *ds;
+	struct rs_mock mock;
+	double t0, cpu = -1, elapsed;
+	int64_t first_pos = -1, last_pos = -1;
+	long rss_kb = -1, threads = -1;
+	char *xs[MAX_X] = {"fetch.wait.max.ms=5"};
+	int nx = 1;
+	rd_kafka_t *cons;
+	pid_t pid;
+	int status;
+
+	while ((c = getopt(argc, argv, "n:p:i:P:t:X:")) != -1) {
+		switch (c) {
+		case 'n': n = atoi(optarg); break;
+		case 'p': points = atoi(optarg); break;
+		case 'i': interval = atoi(optarg); break;
+		case 'P': partitions = atoi(optarg); break;
+		case 't': timeout_s = atoi(optarg); break;
+		case 'X':
+			if (nx == MAX_X)
+				usage(argv[0]);
+			xs[nx++] = optarg;
+			break;
+		default: usage(argv[0]);
+		}
+	}
+	if (optind != argc - 1 || n < 1 || points < 1 || points > 100000 ||
+	    interval < 1 || partitions < 1)
+		usage(argv[0]);
+	expected = (uint64_t)n * (uint64_t)points;
+	if ((ds = calloc((size_t)n, sizeof(*ds))) == NULL)
+		return 1;
+	for (int i = 0; i < n; i++) {
+		ds[i].last_seq = -1;
+		if ((ds[i].seen = calloc((size_t)points, 1)) == NULL)
+			return 1;
+	}
+	if (mkdtemp(dir) == NULL || write_route(dir, points) != 0) {
+		perror("route folder");
+		return 1;
+	}
+	if (rs_mock_start(&mock, 1, err, sizeof(err)) != 0 ||
+	    rs_mock_topic(&mock, READ_TOPIC, 4) != 0 ||
+	    rs_mock_topic(&mock, PROGRESS_TOPIC, 4) != 0 ||
+	    rs_mock_topic(&mock, POS_TOPIC, partitions) != 0) {
+		fprintf(stderr, "mock cluster: %s\n", err);
+		return 1;
+	}
+	snprintf(listen, sizeof(listen), "127.0.0.1:%d",
+	    20000 + (int)(getpid() % 20000));
+	snprintf(ivs, sizeof(ivs), "%d", interval);
+	pid = spawn(argv[optind], rs_mock_bootstraps(&mock), dir, ivs, listen,
+	    xs, nx);
+	for (int tries = 0; rs_http_probe(listen, "/readyz", 500) != 200;
+	    tries++) {
+		if (tries > 300 || waitpid(pid, &status, WNOHANG) == pid) {
+			fprintf(stderr, "routesim did not become ready\n");
+			kill(pid, SIGKILL);
+			return 1;
+		}
+		usleep(100000);
+	}
+	cons = position_consumer(rs_mock_bootstraps(&mock), partitions);
+	warm_up(mock.rk, cons);
+
+	/* Fire every request at once; its CreateTime is set here. */
+	for (int i = 0; i < n; i++) {
+		char json[96], key[16];
+		int len = snprintf(json, sizeof(json),
+		    "{\"clientId\":\"b%d\",\"routeId\":\"bench\"}", i);
+		int64_t ts = now_ms();
+
+		snprintf(key, sizeof(key), "b%d", i);
+		ds[i].request_ts = ts;
+		while (rd_kafka_producev(mock.rk, RD_KAFKA_V_TOPIC(READ_TOPIC),
+		    RD_KAFKA_V_KEY(key, strlen(key)),
+		    RD_KAFKA_V_VALUE(json, (size_t)len),
+		    RD_KAFKA_V_TIMESTAMP(ts),
+		    RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END) ==
+		    RD_KAFKA_RESP_ERR__QUEUE_FULL)
+			rd_kafka_poll(mock.rk, 10);
+	}
+	rd_kafka_flush(mock.rk, 10000);
+	t0 = mono_s();
+
+	while (nfinished < n && mono_s() - t0 < timeout_s) {
+		rd_kafka_message_t *m = rd_kafka_consumer_poll(cons, 100);
+		const cJSON *seq, *ts, *cid;
+		struct delivery *d;
+		int64_t create, sched;
+		cJSON *root;
+		int idx, k;
+
+		if (m == NULL)
+			continue;
+		if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+			rd_kafka_message_destroy(m);
+			continue;
+		}
+		root = cJSON_ParseWithLength(m->payload, m->len);
+		seq = cJSON_GetObjectItemCaseSensitive(root, "seq");
+		ts = cJSON_GetObjectItemCaseSensitive(root, "timestamp");
+		cid = cJSON_GetObjectItemCaseSensitive(root, "clientId");
+		create = rd_kafka_message_timestamp(m, NULL);
+		if (cJSON_IsString(cid) && strcmp(cid->valuestring, "warmup") ==
+		    0)
+			goto next;
+		if (!cJSON_IsNumber(seq) || !cJSON_IsNumber(ts) ||
+		    !cJSON_IsString(cid) ||
+		    sscanf(cid->valuestring, "b%d", &idx) != 1 || idx < 0 ||
+		    idx >= n || seq->valueint < 0 || seq->valueint >= points) {
+			fprintf(stderr, "unexpected message: %.*s\n",
+			    (int)m->len, (const char *)m->payload);
+			goto next;
+		}
+		d = &ds[idx];
+		k = seq->valueint;
+		received++;
+		if (first_pos < 0 || create < first_pos)
+			first_pos = create;
+		if (create > last_pos)
+			last_pos = create;
+		if (d->seen[k]) {
+			dups++;
+			goto next;
+		}
+		d->seen[k] = 1;
+		sched = (int64_t)ts->valuedouble;
+		add(&drifts, create - sched);
+		if (k == 0) {
+			d->first_ts = create;
+			add(&starts, create - d->request_ts);
+		}
+		if (d->last_seq >= 0 && k == d->last_seq + 1)
+			add(&intervals, create - d->last_ts);
+		d->last_seq = k;
+		d->last_ts = create;
+		if (++d->received == (uint32_t)points) {
+			d->finished = 1;
+			nfinished++;
+		}
+next:
+		cJSON_Delete(root);
+		rd_kafka_message_destroy(m);
+	}
+	elapsed = mono_s() - t0;
+	cpu = cpu_seconds(pid);
+	rss_kb = status_field(pid, "VmHWM");
+	threads = status_field(pid, "Threads");
+	kill(pid, SIGTERM);
+	waitpid(pid, &status, 0);
+
+	qsort(intervals.v, intervals.n, sizeof(int64_t), cmp64);
+	qsort(drifts.v, drifts.n, sizeof(int64_t), cmp64);
+	qsort(starts.v, starts.n, sizeof(int64_t), cmp64);
+	{
+		double span = last_pos > first_pos ?
+		    (double)(last_pos - first_pos) / 1000.0 : 0;
+		double us = received ? cpu * 1e6 / (double)received : 0;
+
+		printf("routesim benchmark: %d deliveries x %d points, every "
+		    "%d ms, %d position partitions\n", n, points, interval,
+		    partitions);
+		printf("  deliveries finished   %d / %d\n", nfinished, n);
+		printf("  positions received    %llu / %llu (duplicates %llu)\n",
+		    (unsigned long long)(received - dups),
+		    (unsigned long long)expected, (unsigned long long)dups);
+		printf("  interval ms           p50 %lld  p99 %lld  max %lld\n",
+		    (long long)pct(&intervals, .5),
+		    (long long)pct(&intervals, .99),
+		    (long long)pct(&intervals, 1));
+		printf("  drift ms              p50 %lld  p99 %lld  max %lld\n",
+		    (long long)pct(&drifts, .5), (long long)pct(&drifts, .99),
+		    (long long)pct(&drifts, 1));
+		printf("  start latency ms      p50 %lld  p99 %lld  max %lld\n",
+		    (long long)pct(&starts, .5), (long long)pct(&starts, .99),
+		    (long long)pct(&starts, 1));
+		printf("  routesim CPU          %.2f s, %.2f us per position\n",
+		    cpu, us);
+		printf("  routesim peak RSS     %.1f MB, %ld threads\n",
+		    (double)rss_kb / 1024.0, threads);
+		printf("  positions per second  %.0f (over %.1f s)\n",
+		    span > 0 ? (double)received / span : 0, elapsed);
+		printf("BENCH n=%d points=%d interval_ms=%d finished=%d "
+		    "positions=%llu expected=%llu duplicates=%llu "
+		    "interval_p50=%lld interval_p99=%lld interval_max=%lld "
+		    "drift_p50=%lld drift_p99=%lld drift_max=%lld "
+		    "start_p99=%lld cpu_s=%.3f cpu_us_per_position=%.3f "
+		    "rss_mb=%.1f threads=%ld positions_per_s=%.0f\n", n, points,
+		    interval, nfinished, (unsigned long long)(received - dups),
+		    (unsigned long long)expected, (unsigned long long)dups,
+		    (long long)pct(&intervals, .5),
+		    (long long)pct(&intervals, .99),
+		    (long long)pct(&intervals, 1), (long long)pct(&drifts, .5),
+		    (long long)pct(&drifts, .99), (long long)pct(&drifts, 1),
+		    (long long)pct(&starts, .99), cpu, us,
+		    (double)rss_kb / 1024.0, threads,
+		    span > 0 ? (double)received / span : 0);
+	}
+	rd_kafka_consumer_close(cons);
+	rd_kafka_destroy(cons);
+	rs_mock_stop(&mock);
+	for (int i = 0; i < n; i++)
+		free(ds[i].seen);
+	free(ds);
+	free(intervals.v);
+	free(drifts.v);
+	free(starts.v);
+	{
+		char path[600];
+
+		snprintf(path, sizeof(path), "%s/bench.txt", dir);
+		unlink(path);
+		rmdir(dir);
+	}
+	return nfinished == n && received - dups == expected ? 0 : 1;
+}
