@@ -9,8 +9,11 @@
  * consumes every position and reports:
  *
  *   deliveries finished / N, positions received / expected, duplicates,
- *   interval p50/p99/max between consecutive positions of a delivery and
- *   drift (CreateTime - scheduled time) p50/p99/max, start latency
+ *   interval p50/p99/max between consecutive positions of a delivery,
+ *   drift p50/p99/max - how far position k of a delivery has moved from
+ *   its own first position's time plus k intervals, i.e. accumulated
+ *   lateness, which a drift-free scheduler keeps near 0 - and lateness
+ *   (CreateTime - the scheduled "timestamp" field), start latency
  *   (request CreateTime -> first position CreateTime), the child's CPU
  *   time per position (from /proc), its peak RSS and thread count, and
  *   positions per second.
@@ -289,7 +292,7 @@ main(int argc, char *argv[])
 {
 	int n = 1000, points = 20, interval = 500, partitions = 16;
 	int timeout_s = 600, c, nfinished = 0;
-	struct samples intervals = {0}, drifts = {0}, starts = {0};
+	struct samples intervals = {0}, drifts = {0}, starts = {0}, late = {0};
 	uint64_t received = 0, dups = 0, expected;
 	char dir[] = "/tmp/rs-bench-XXXXXX", listen[32], ivs[16], err[512];
 	struct delivery *ds;
@@ -420,10 +423,12 @@ main(int argc, char *argv[])
 		}
 		d->seen[k] = 1;
 		sched = (int64_t)ts->valuedouble;
-		add(&drifts, create - sched);
+		add(&late, create - sched);
 		if (k == 0) {
 			d->first_ts = create;
 			add(&starts, create - d->request_ts);
+		} else if (d->seen[0]) {
+			add(&drifts, create - d->first_ts - (int64_t)k * interval);
 		}
 		if (d->last_seq >= 0 && k == d->last_seq + 1)
 			add(&intervals, create - d->last_ts);
@@ -447,6 +452,7 @@ next:
 	qsort(intervals.v, intervals.n, sizeof(int64_t), cmp64);
 	qsort(drifts.v, drifts.n, sizeof(int64_t), cmp64);
 	qsort(starts.v, starts.n, sizeof(int64_t), cmp64);
+	qsort(late.v, late.n, sizeof(int64_t), cmp64);
 	{
 		double span = last_pos > first_pos ?
 		    (double)(last_pos - first_pos) / 1000.0 : 0;
@@ -466,6 +472,9 @@ next:
 		printf("  drift ms              p50 %lld  p99 %lld  max %lld\n",
 		    (long long)pct(&drifts, .5), (long long)pct(&drifts, .99),
 		    (long long)pct(&drifts, 1));
+		printf("  lateness ms           p50 %lld  p99 %lld  max %lld\n",
+		    (long long)pct(&late, .5), (long long)pct(&late, .99),
+		    (long long)pct(&late, 1));
 		printf("  start latency ms      p50 %lld  p99 %lld  max %lld\n",
 		    (long long)pct(&starts, .5), (long long)pct(&starts, .99),
 		    (long long)pct(&starts, 1));
@@ -479,7 +488,7 @@ next:
 		    "positions=%llu expected=%llu duplicates=%llu "
 		    "interval_p50=%lld interval_p99=%lld interval_max=%lld "
 		    "drift_p50=%lld drift_p99=%lld drift_max=%lld "
-		    "start_p99=%lld cpu_s=%.3f cpu_us_per_position=%.3f "
+		    "late_p99=%lld start_p99=%lld cpu_s=%.3f cpu_us_per_position=%.3f "
 		    "rss_mb=%.1f threads=%ld positions_per_s=%.0f\n", n, points,
 		    interval, nfinished, (unsigned long long)(received - dups),
 		    (unsigned long long)expected, (unsigned long long)dups,
@@ -487,7 +496,8 @@ next:
 		    (long long)pct(&intervals, .99),
 		    (long long)pct(&intervals, 1), (long long)pct(&drifts, .5),
 		    (long long)pct(&drifts, .99), (long long)pct(&drifts, 1),
-		    (long long)pct(&starts, .99), cpu, us,
+		    (long long)pct(&late, .99), (long long)pct(&starts, .99),
+		    cpu, us,
 		    (double)rss_kb / 1024.0, threads,
 		    span > 0 ? (double)received / span : 0);
 	}
@@ -500,6 +510,7 @@ next:
 	free(intervals.v);
 	free(drifts.v);
 	free(starts.v);
+	free(late.v);
 	{
 		char path[600];
 

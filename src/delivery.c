@@ -27,6 +27,7 @@ struct rs_delivery {
 	uint32_t next;			/* index of the next position */
 	uint32_t acked;			/* positions 0..acked-1 acknowledged */
 	uint32_t inflight;		/* produced, not yet reported */
+	bool anchored;			/* t0 set by the first send */
 	bool closed, failed;
 	struct rs_delivery_list *list;	/* active, paused or NULL */
 	struct rs_delivery *prev, *nextd;
@@ -140,6 +141,16 @@ end(struct rs_delivery *d)
 
 static void on_tick(uv_timer_t *t);
 
+/* Makes position d->next due at loop time now. */
+static void
+anchor(struct rs_delivery *d, uint64_t now)
+{
+	uint64_t back = (uint64_t)d->next * d->sched->interval_ms;
+
+	d->t0 = now - back;
+	d->wall0 = epoch_ms() - (int64_t)back;
+}
+
 static void
 schedule(struct rs_delivery *d)
 {
@@ -161,12 +172,19 @@ on_tick(uv_timer_t *t)
 	struct rs_delivery *d = t->data;
 	struct rs_sched *s = d->sched;
 	bool last = d->next + 1 == d->route->npoints;
-	uint64_t due = d->t0 + d->next * s->interval_ms, now = uv_now(s->loop);
+	uint64_t due, now = uv_now(s->loop);
 	struct rs_position_meta meta;
 	const char *pair;
 	size_t plen, n;
 	int rc;
 
+	if (!d->anchored) {
+		/* The schedule starts when the first position really goes
+		 * out (a burst of new requests may delay it a little). */
+		d->anchored = true;
+		anchor(d, now);
+	}
+	due = d->t0 + d->next * s->interval_ms;
 	pair = rs_route_pair(d->route, d->next, &plen);
 	if (s->metadata)
 		meta = (struct rs_position_meta){d->next,
@@ -202,7 +220,6 @@ rs_sched_start(struct rs_sched *s, struct rs_route *route,
     uint32_t first)
 {
 	struct rs_delivery *d;
-	uint64_t back;
 	size_t need;
 	int rc;
 
@@ -235,10 +252,8 @@ rs_sched_start(struct rs_sched *s, struct rs_route *route,
 	s->live++;
 	rs_metrics.deliveries_started++;
 	rs_metrics.deliveries_active++;
-	/* Position `first` is due now; earlier ones were due before. */
-	back = (uint64_t)first * s->interval_ms;
-	d->t0 = uv_now(s->loop) - back;
-	d->wall0 = epoch_ms() - (int64_t)back;
+	/* Position `first` is due now (re-anchored when it is sent). */
+	anchor(d, uv_now(s->loop));
 	list_add(&s->active, d);
 	if (first >= route->npoints) {	/* resumed after its last point */
 		end(d);
@@ -287,7 +302,6 @@ rs_sched_resume(struct rs_sched *s)
 {
 	struct rs_delivery *d = s->paused.head, *next;
 	uint64_t now = uv_now(s->loop);
-	int64_t wall = epoch_ms();
 
 	s->paused.head = NULL;
 	for (; d != NULL; d = next) {
@@ -296,8 +310,7 @@ rs_sched_resume(struct rs_sched *s)
 		list_add(&s->active, d);
 		/* Shift the schedule by the pause: the next position is due
 		 * now and the cadence is kept, not caught up in a burst. */
-		d->t0 = now - d->next * s->interval_ms;
-		d->wall0 = wall - (int64_t)(d->next * s->interval_ms);
+		anchor(d, now);
 		schedule(d);
 	}
 }

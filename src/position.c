@@ -236,6 +236,46 @@ rs_position_prefix(const char *route_id, const char *client_id, size_t *len)
 	return buf;
 }
 
+/* Decimal digits of v at p; returns the count.  (No printf per tick.) */
+static size_t
+put_u64(char *p, uint64_t v)
+{
+	char tmp[20];
+	size_t n = 0, i = 0;
+
+	do
+		tmp[n++] = (char)('0' + v % 10);
+	while ((v /= 10) != 0);
+	while (n > 0)
+		p[i++] = tmp[--n];
+	return i;
+}
+
+/* ,"finished":X,"seq":N,"timestamp":T} */
+static size_t
+meta_suffix(char *p, bool finished, const struct rs_position_meta *meta)
+{
+	static const char f[] = ",\"finished\":", s[] = ",\"seq\":",
+	    t[] = ",\"timestamp\":";
+	size_t n = 0;
+
+	memcpy(p, f, sizeof(f) - 1);
+	n += sizeof(f) - 1;
+	memcpy(p + n, finished ? "true" : "false", finished ? 4 : 5);
+	n += finished ? 4 : 5;
+	memcpy(p + n, s, sizeof(s) - 1);
+	n += sizeof(s) - 1;
+	n += put_u64(p + n, meta->seq);
+	memcpy(p + n, t, sizeof(t) - 1);
+	n += sizeof(t) - 1;
+	if (meta->timestamp < 0)
+		p[n++] = '-';
+	n += put_u64(p + n, meta->timestamp < 0 ?
+	    (uint64_t)-(meta->timestamp + 1) + 1 : (uint64_t)meta->timestamp);
+	p[n++] = '}';
+	return n;
+}
+
 size_t
 rs_position_encode(char *buf, size_t cap, const char *prefix,
     size_t prefix_len, const char *pair, size_t pair_len, bool finished,
@@ -249,10 +289,7 @@ rs_position_encode(char *buf, size_t cap, const char *prefix,
 
 	if (meta != NULL) {
 		suffix = metabuf;
-		slen = (size_t)snprintf(metabuf, sizeof(metabuf),
-		    ",\"finished\":%s,\"seq\":%u,\"timestamp\":%lld}",
-		    finished ? "true" : "false", meta->seq,
-		    (long long)meta->timestamp);
+		slen = meta_suffix(metabuf, finished, meta);
 	}
 	n = prefix_len + pair_len + slen;
 	if (n > cap)

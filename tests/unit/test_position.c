@@ -108,6 +108,16 @@ test_message_is_byte_compatible(void **state)
 	assert_string_equal(out, "{\"routeId\":\"1\",\"clientId\":\"1\","
 	    "\"position\":[-15.82594,-47.92923],\"finished\":false,"
 	    "\"seq\":7,\"timestamp\":1795274245398}");
+	n = rs_position_encode(out, sizeof(out), prefix, plen, pair, pairlen,
+	    true, &(struct rs_position_meta){0, 0});
+	out[n] = '\0';
+	assert_non_null(strstr(out, ",\"finished\":true,\"seq\":0,"
+	    "\"timestamp\":0}"));
+	n = rs_position_encode(out, sizeof(out), prefix, plen, pair, pairlen,
+	    true, &(struct rs_position_meta){UINT32_MAX, INT64_MIN});
+	out[n] = '\0';
+	assert_non_null(strstr(out, "\"seq\":4294967295,"
+	    "\"timestamp\":-9223372036854775808}"));
 	free(prefix);
 }
 
