@@ -43,6 +43,7 @@
 #include <cjson/cJSON.h>
 
 #include "routesim/http.h"
+#include "routesim/log.h"
 #include "routesim/mock.h"
 
 #define READ_TOPIC "route.new-direction"
@@ -91,15 +92,6 @@ pct(struct samples *s, double p)
 	if (s->n == 0)
 		return -1;
 	return s->v[(size_t)(p * (double)(s->n - 1))];
-}
-
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static double
@@ -365,7 +357,7 @@ main(int argc, char *argv[])
 		char json[96], key[16];
 		int len = snprintf(json, sizeof(json),
 		    "{\"clientId\":\"b%d\",\"routeId\":\"bench\"}", i);
-		int64_t ts = now_ms();
+		int64_t ts = rs_now_ms();
 
 		snprintf(key, sizeof(key), "b%d", i);
 		ds[i].request_ts = ts;

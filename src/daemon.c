@@ -46,15 +46,6 @@ struct record {
 
 static void check_revoked(struct rs_daemon *d);
 
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* ---- Commits ---------------------------------------------------------- */
 
 /* The request at (p, offset) can no longer be lost. */
@@ -292,9 +283,9 @@ handle_request(struct rs_daemon *d, struct rs_part *p, int64_t offset,
 		mark_safe(d, p, offset);
 		return;
 	}
-	if (max_age > 0 && timestamp > 0 && now_ms() - timestamp > max_age) {
+	if (max_age > 0 && timestamp > 0 && rs_now_ms() - timestamp > max_age) {
 		snprintf(err, sizeof(err), "written %lld s ago, more than "
-		    "--max-request-age", (long long)(now_ms() - timestamp) /
+		    "--max-request-age", (long long)(rs_now_ms() - timestamp) /
 		    1000);
 		reject(d, p, offset, RS_REJECT_EXPIRED, err);
 		return;

@@ -59,15 +59,6 @@ list_del(struct rs_delivery *d)
 	d->prev = d->nextd = NULL;
 }
 
-static int64_t
-epoch_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 void
 rs_sched_init(struct rs_sched *s, uv_loop_t *loop, struct rs_kafka *k,
     unsigned interval_ms, unsigned progress_every, bool metadata,
@@ -148,7 +139,7 @@ anchor(struct rs_delivery *d, uint64_t now)
 	uint64_t back = (uint64_t)d->next * d->sched->interval_ms;
 
 	d->t0 = now - back;
-	d->wall0 = epoch_ms() - (int64_t)back;
+	d->wall0 = rs_now_ms() - (int64_t)back;
 }
 
 static void

@@ -24,6 +24,15 @@ static enum rs_log_format cur_format = RS_LOG_TEXT;
 
 static const char *const level_names[] = {"error", "warn", "info", "debug"};
 
+int64_t
+rs_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 void
 rs_log_init(enum rs_log_level level, enum rs_log_format format)
 {

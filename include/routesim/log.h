@@ -16,6 +16,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 
 enum rs_log_level {
 	RS_LOG_ERROR = 0,
@@ -30,6 +31,10 @@ enum rs_log_format {
 };
 
 #define RS_PRINTF(f, a) __attribute__((format(printf, f, a)))
+
+/* Wall-clock time in milliseconds since the epoch (log lines, Kafka
+ * timestamps, request ages). */
+int64_t rs_now_ms(void);
 
 void rs_log_init(enum rs_log_level level, enum rs_log_format format);
 enum rs_log_level rs_log_level(void);
