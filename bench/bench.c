@@ -52,6 +52,7 @@
 
 struct delivery {
 	int64_t request_ts;	/* CreateTime of its request */
+	int64_t ack_ts;		/* when the broker acknowledged it */
 	int64_t first_ts;	/* CreateTime of its first position */
 	int64_t last_ts;	/* of the previous position received */
 	int32_t last_seq;
@@ -146,6 +147,61 @@ status_field(pid_t pid, const char *name)
 	return v;
 }
 
+/* What the benchmark reads from a position (--position-metadata). */
+struct position {
+	int index;		/* N in clientId "bN"; -1 for the warm-up */
+	int seq;		/* point index */
+	int64_t scheduled;	/* the "timestamp" field */
+};
+
+/* The number after `field` in s (NUL-terminated), or -1. */
+static int64_t
+number_after(const char *s, const char *field)
+{
+	const char *p = strstr(s, field);
+	int64_t v = 0;
+
+	if (p == NULL)
+		return -1;
+	p += strlen(field);
+	if (*p < '0' || *p > '9')
+		return -1;
+	for (; *p >= '0' && *p <= '9'; p++)
+		v = v * 10 + (*p - '0');
+	return v;
+}
+
+/*
+ * Reads a position without a JSON parser: the benchmark shares the
+ * machine with what it measures, so its own work per message must stay
+ * small.  Returns 0, or -1 if the message is not a routesim position.
+ */
+static int
+parse_position(const void *payload, size_t len, struct position *pos)
+{
+	char s[512];
+	const char *c;
+	int64_t seq, ts;
+
+	if (len >= sizeof(s))
+		return -1;
+	memcpy(s, payload, len);
+	s[len] = '\0';
+	if ((c = strstr(s, "\"clientId\":\"")) == NULL)
+		return -1;
+	c += strlen("\"clientId\":\"");
+	if ((seq = number_after(s, "\"seq\":")) < 0 || seq > INT32_MAX ||
+	    (ts = number_after(s, "\"timestamp\":")) < 0)
+		return -1;
+	pos->seq = (int)seq;
+	pos->scheduled = ts;
+	if (strncmp(c, "warmup\"", 7) == 0)
+		pos->index = -1;
+	else if (sscanf(c, "b%d\"", &pos->index) != 1 || pos->index < 0)
+		return -1;
+	return 0;
+}
+
 static int
 write_route(const char *dir, int points)
 {
@@ -203,6 +259,41 @@ spawn(const char *bin, const char *bootstrap, const char *dir,
 		_exit(127);
 	}
 	return pid;
+}
+
+/* Records when the broker acknowledged a request: from then on it is
+ * readable, which is where start latency begins. */
+static void
+request_acked(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
+{
+	struct delivery *d = m->_private;
+
+	(void)rk;
+	(void)opaque;
+	if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+		fprintf(stderr, "request failed: %s\n", rd_kafka_err2str(m->err));
+		exit(1);
+	}
+	if (d != NULL)
+		d->ack_ts = rs_now_ms();
+}
+
+static rd_kafka_t *
+request_producer(const char *bootstrap)
+{
+	rd_kafka_conf_t *conf = rd_kafka_conf_new();
+	char err[512];
+	rd_kafka_t *rk;
+
+	rd_kafka_conf_set_dr_msg_cb(conf, request_acked);
+	if (rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap, err,
+	    sizeof(err)) != RD_KAFKA_CONF_OK ||
+	    (rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof(err))) ==
+	    NULL) {
+		fprintf(stderr, "producer: %s\n", err);
+		exit(1);
+	}
+	return rk;
 }
 
 static rd_kafka_t *
@@ -285,16 +376,17 @@ main(int argc, char *argv[])
 	int n = 1000, points = 20, interval = 500, partitions = 16;
 	int timeout_s = 600, c, nfinished = 0;
 	struct samples intervals = {0}, drifts = {0}, starts = {0}, late = {0};
+	struct samples written = {0};
 	uint64_t received = 0, dups = 0, expected;
 	char dir[] = "/tmp/rs-bench-XXXXXX", listen[32], ivs[16], err[512];
 	struct delivery *ds;
 	struct rs_mock mock;
-	double t0, cpu = -1, elapsed;
+	double t0, cpu = -1, cpu0, idle, elapsed;
 	int64_t first_pos = -1, last_pos = -1;
 	long rss_kb = -1, threads = -1;
 	char *xs[MAX_X] = {"fetch.wait.max.ms=5"};
 	int nx = 1;
-	rd_kafka_t *cons;
+	rd_kafka_t *cons, *req;
 	pid_t pid;
 	int status;
 
@@ -350,9 +442,17 @@ main(int argc, char *argv[])
 		usleep(100000);
 	}
 	cons = position_consumer(rs_mock_bootstraps(&mock), partitions);
-	warm_up(mock.rk, cons);
+	req = request_producer(rs_mock_bootstraps(&mock));
+	warm_up(req, cons);
+	/* What routesim costs while idle (librdkafka's timers and fetches),
+	 * then where the measured CPU time starts. */
+	idle = cpu_seconds(pid);
+	sleep(1);
+	cpu0 = cpu_seconds(pid);
+	idle = cpu0 - idle;
 
-	/* Fire every request at once; its CreateTime is set here. */
+	/* Fire every request at once; its CreateTime is set here, and its
+	 * acknowledgement arrives by the end of the flush. */
 	for (int i = 0; i < n; i++) {
 		char json[96], key[16];
 		int len = snprintf(json, sizeof(json),
@@ -361,81 +461,75 @@ main(int argc, char *argv[])
 
 		snprintf(key, sizeof(key), "b%d", i);
 		ds[i].request_ts = ts;
-		while (rd_kafka_producev(mock.rk, RD_KAFKA_V_TOPIC(READ_TOPIC),
+		while (rd_kafka_producev(req, RD_KAFKA_V_TOPIC(READ_TOPIC),
 		    RD_KAFKA_V_KEY(key, strlen(key)),
 		    RD_KAFKA_V_VALUE(json, (size_t)len),
-		    RD_KAFKA_V_TIMESTAMP(ts),
+		    RD_KAFKA_V_TIMESTAMP(ts), RD_KAFKA_V_OPAQUE(&ds[i]),
 		    RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END) ==
 		    RD_KAFKA_RESP_ERR__QUEUE_FULL)
-			rd_kafka_poll(mock.rk, 10);
+			rd_kafka_poll(req, 10);
 	}
-	rd_kafka_flush(mock.rk, 10000);
+	rd_kafka_flush(req, 10000);
 	t0 = mono_s();
 
 	while (nfinished < n && mono_s() - t0 < timeout_s) {
 		rd_kafka_message_t *m = rd_kafka_consumer_poll(cons, 100);
-		const cJSON *seq, *ts, *cid;
+		struct position pos;
 		struct delivery *d;
-		int64_t create, sched;
-		cJSON *root;
-		int idx, k;
+		int64_t create;
 
 		if (m == NULL)
 			continue;
-		if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+		if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR ||
+		    parse_position(m->payload, m->len, &pos) != 0) {
+			if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR)
+				fprintf(stderr, "unexpected message: %.*s\n",
+				    (int)m->len, (const char *)m->payload);
 			rd_kafka_message_destroy(m);
 			continue;
 		}
-		root = cJSON_ParseWithLength(m->payload, m->len);
-		seq = cJSON_GetObjectItemCaseSensitive(root, "seq");
-		ts = cJSON_GetObjectItemCaseSensitive(root, "timestamp");
-		cid = cJSON_GetObjectItemCaseSensitive(root, "clientId");
 		create = rd_kafka_message_timestamp(m, NULL);
-		if (cJSON_IsString(cid) && strcmp(cid->valuestring, "warmup") ==
-		    0)
-			goto next;
-		if (!cJSON_IsNumber(seq) || !cJSON_IsNumber(ts) ||
-		    !cJSON_IsString(cid) ||
-		    sscanf(cid->valuestring, "b%d", &idx) != 1 || idx < 0 ||
-		    idx >= n || seq->valueint < 0 || seq->valueint >= points) {
-			fprintf(stderr, "unexpected message: %.*s\n",
-			    (int)m->len, (const char *)m->payload);
-			goto next;
+		rd_kafka_message_destroy(m);
+		if (pos.index < 0)
+			continue;	/* the warm-up delivery */
+		if (pos.index >= n || pos.seq >= points) {
+			fprintf(stderr, "unexpected position: client %d seq "
+			    "%d\n", pos.index, pos.seq);
+			continue;
 		}
-		d = &ds[idx];
-		k = seq->valueint;
+		d = &ds[pos.index];
 		received++;
 		if (first_pos < 0 || create < first_pos)
 			first_pos = create;
 		if (create > last_pos)
 			last_pos = create;
-		if (d->seen[k]) {
+		if (d->seen[pos.seq]) {
 			dups++;
-			goto next;
+			continue;
 		}
-		d->seen[k] = 1;
-		sched = (int64_t)ts->valuedouble;
-		add(&late, create - sched);
-		if (k == 0) {
+		d->seen[pos.seq] = 1;
+		add(&late, create - pos.scheduled);
+		if (pos.seq == 0)
 			d->first_ts = create;
-			add(&starts, create - d->request_ts);
-		} else if (d->seen[0]) {
-			add(&drifts, create - d->first_ts - (int64_t)k * interval);
-		}
-		if (d->last_seq >= 0 && k == d->last_seq + 1)
+		else if (d->seen[0])
+			add(&drifts, create - d->first_ts -
+			    (int64_t)pos.seq * interval);
+		if (d->last_seq >= 0 && pos.seq == d->last_seq + 1)
 			add(&intervals, create - d->last_ts);
-		d->last_seq = k;
+		d->last_seq = pos.seq;
 		d->last_ts = create;
 		if (++d->received == (uint32_t)points) {
 			d->finished = 1;
 			nfinished++;
 		}
-next:
-		cJSON_Delete(root);
-		rd_kafka_message_destroy(m);
 	}
 	elapsed = mono_s() - t0;
-	cpu = cpu_seconds(pid);
+	for (int i = 0; i < n; i++)
+		if (ds[i].seen[0]) {
+			add(&starts, ds[i].first_ts - ds[i].ack_ts);
+			add(&written, ds[i].first_ts - ds[i].request_ts);
+		}
+	cpu = cpu_seconds(pid) - cpu0;
 	rss_kb = status_field(pid, "VmHWM");
 	threads = status_field(pid, "Threads");
 	kill(pid, SIGTERM);
@@ -445,10 +539,15 @@ next:
 	qsort(drifts.v, drifts.n, sizeof(int64_t), cmp64);
 	qsort(starts.v, starts.n, sizeof(int64_t), cmp64);
 	qsort(late.v, late.n, sizeof(int64_t), cmp64);
+	qsort(written.v, written.n, sizeof(int64_t), cmp64);
 	{
 		double span = last_pos > first_pos ?
 		    (double)(last_pos - first_pos) / 1000.0 : 0;
 		double us = received ? cpu * 1e6 / (double)received : 0;
+		/* Net of what routesim spends idle over the same time: the
+		 * cost of the positions themselves. */
+		double net = received ? (cpu - idle * elapsed) * 1e6 /
+		    (double)received : 0;
 
 		printf("routesim benchmark: %d deliveries x %d points, every "
 		    "%d ms, %d position partitions\n", n, points, interval,
@@ -467,11 +566,17 @@ next:
 		printf("  lateness ms           p50 %lld  p99 %lld  max %lld\n",
 		    (long long)pct(&late, .5), (long long)pct(&late, .99),
 		    (long long)pct(&late, 1));
-		printf("  start latency ms      p50 %lld  p99 %lld  max %lld\n",
+		printf("  start latency ms      p50 %lld  p99 %lld  max %lld  "
+		    "(request acknowledged -> first position)\n",
 		    (long long)pct(&starts, .5), (long long)pct(&starts, .99),
 		    (long long)pct(&starts, 1));
-		printf("  routesim CPU          %.2f s, %.2f us per position\n",
-		    cpu, us);
+		printf("  from write ms         p50 %lld  p99 %lld  max %lld  "
+		    "(request CreateTime -> first position)\n",
+		    (long long)pct(&written, .5), (long long)pct(&written, .99),
+		    (long long)pct(&written, 1));
+		printf("  routesim CPU          %.2f s, %.2f us per position; "
+		    "idle %.0f ms/s, net of idle %.2f us per position\n", cpu,
+		    us, idle * 1000, net);
 		printf("  routesim peak RSS     %.1f MB, %ld threads\n",
 		    (double)rss_kb / 1024.0, threads);
 		printf("  positions per second  %.0f (over %.1f s)\n",
@@ -480,7 +585,8 @@ next:
 		    "positions=%llu expected=%llu duplicates=%llu "
 		    "interval_p50=%lld interval_p99=%lld interval_max=%lld "
 		    "drift_p50=%lld drift_p99=%lld drift_max=%lld "
-		    "late_p99=%lld start_p99=%lld cpu_s=%.3f cpu_us_per_position=%.3f "
+		    "late_p99=%lld start_p99=%lld written_p99=%lld cpu_s=%.3f cpu_us_per_position=%.3f idle_cpu_ms_per_s=%.0f "
+		    "net_cpu_us_per_position=%.3f "
 		    "rss_mb=%.1f threads=%ld positions_per_s=%.0f\n", n, points,
 		    interval, nfinished, (unsigned long long)(received - dups),
 		    (unsigned long long)expected, (unsigned long long)dups,
@@ -489,12 +595,13 @@ next:
 		    (long long)pct(&intervals, 1), (long long)pct(&drifts, .5),
 		    (long long)pct(&drifts, .99), (long long)pct(&drifts, 1),
 		    (long long)pct(&late, .99), (long long)pct(&starts, .99),
-		    cpu, us,
+		    (long long)pct(&written, .99), cpu, us, idle * 1000, net,
 		    (double)rss_kb / 1024.0, threads,
 		    span > 0 ? (double)received / span : 0);
 	}
 	rd_kafka_consumer_close(cons);
 	rd_kafka_destroy(cons);
+	rd_kafka_destroy(req);
 	rs_mock_stop(&mock);
 	for (int i = 0; i < n; i++)
 		free(ds[i].seen);
@@ -503,6 +610,7 @@ next:
 	free(drifts.v);
 	free(starts.v);
 	free(late.v);
+	free(written.v);
 	{
 		char path[600];
 
