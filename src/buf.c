@@ -39,6 +39,12 @@ rs_buf_append(struct rs_buf *b, const void *data, size_t len)
 	b->data[b->len] = '\0';
 }
 
+char *
+rs_buf_reserve(struct rs_buf *b, size_t n)
+{
+	return reserve(b, n) ? b->data + b->len : NULL;
+}
+
 void
 rs_buf_printf(struct rs_buf *b, const char *fmt, ...)
 {

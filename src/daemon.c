@@ -28,20 +28,18 @@ struct pending {
 	bool resumed;
 };
 
-/* A progress record on its way; freed with its delivery report. */
+/*
+ * What a progress record is for.  A record costs no allocation: its kind
+ * rides to the delivery report as the message's opaque, and the report
+ * brings back the partition and key (the request's offset) it was
+ * written with.
+ */
 enum record_kind {
 	REC_FIRST,		/* next = 0: makes the request committable */
 	REC_PROGRESS,		/* every progress_every positions */
 	REC_FINAL,		/* exact resume point at a hand-off */
 	REC_DONE,		/* finished */
 	REC_TOMBSTONE,		/* forgotten after the commit */
-};
-
-struct record {
-	struct rs_daemon *d;
-	enum record_kind kind;
-	int32_t partition;
-	int64_t offset;
 };
 
 static void check_revoked(struct rs_daemon *d);
@@ -81,24 +79,24 @@ static void
 write_record(struct rs_daemon *d, struct rs_part *p, enum record_kind kind,
     int64_t offset, const struct rs_progress *rec)
 {
-	struct record *r = malloc(sizeof(*r));
 	char *value = NULL;
 	size_t len = 0;
 
-	if (r == NULL || (rec != NULL &&
-	    (value = rs_progress_encode(rec, &len)) == NULL)) {
-		log_warnx("progress record not written: out of memory "
-		    "partition=%d offset=%lld", p->id, (long long)offset);
-		free(r);
-		return;
+	if (rec != NULL) {
+		rs_buf_reset(&d->record);
+		if ((value = rs_buf_reserve(&d->record,
+		    rs_progress_size(rec))) == NULL) {
+			log_warnx("progress record not written: out of memory "
+			    "partition=%d offset=%lld", p->id,
+			    (long long)offset);
+			return;
+		}
+		len = rs_progress_encode(rec, value);
 	}
-	*r = (struct record){d, kind, p->id, offset};
+	/* On failure (logged) the request is read again later. */
 	if (rs_kafka_produce_progress(&d->kafka, p->id, offset, value, len,
-	    r) != 0)
-		free(r);	/* logged; the request is read again later */
-	else
+	    (void *)(uintptr_t)kind) == 0)
 		p->busy++;
-	free(value);
 }
 
 static void
@@ -113,26 +111,25 @@ write_state(struct rs_daemon *d, struct rs_part *p, enum record_kind kind,
 }
 
 static void
-on_record_delivered(void *ud, void *opaque, rd_kafka_resp_err_t err)
+on_record_delivered(void *ud, int32_t partition, int64_t offset,
+    void *opaque, rd_kafka_resp_err_t err)
 {
-	struct record *r = opaque;
+	enum record_kind kind = (enum record_kind)(uintptr_t)opaque;
 	struct rs_daemon *d = ud;
-	struct rs_part *p = rs_parts_get(&d->parts, r->partition);
+	struct rs_part *p = rs_parts_get(&d->parts, partition);
 
 	if (err != RD_KAFKA_RESP_ERR_NO_ERROR)
 		log_warnx("progress record failed: %s partition=%d offset=%lld",
-		    rd_kafka_err2str(err), r->partition, (long long)r->offset);
-	if (p != NULL) {
-		if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
-			if (r->kind == REC_FIRST || r->kind == REC_DONE)
-				mark_safe(d, p, r->offset);
-			if (r->kind == REC_DONE &&
-			    rs_part_done_add(p, r->offset) != 0)
-				log_warnx("done list: out of memory");
-		}
-		settle(d, p);
+		    rd_kafka_err2str(err), partition, (long long)offset);
+	if (p == NULL)
+		return;
+	if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+		if (kind == REC_FIRST || kind == REC_DONE)
+			mark_safe(d, p, offset);
+		if (kind == REC_DONE && rs_part_done_add(p, offset) != 0)
+			log_warnx("done list: out of memory");
 	}
-	free(r);
+	settle(d, p);
 }
 
 /* The group committed up to `next`: forget finished requests below it. */
@@ -613,6 +610,7 @@ closed_one(struct rs_daemon *d)
 	    (unsigned long long)rs_metrics.positions_delivered);
 	rs_parts_free(&d->parts);
 	rs_sched_free(&d->sched);
+	rs_buf_free(&d->record);
 	if (d->on_stopped != NULL)
 		d->on_stopped(d);
 }

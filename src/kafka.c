@@ -275,7 +275,9 @@ dr_msg_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 
 	(void)rk;
 	if (m->rkt == k->prtopic)
-		k->cbs.on_progress_delivery(k->ud, m->_private, m->err);
+		k->cbs.on_progress_delivery(k->ud, m->partition,
+		    rs_progress_key_parse(m->key, m->key_len), m->_private,
+		    m->err);
 	else
 		k->cbs.on_delivery(k->ud, m->_private, m->err);
 }

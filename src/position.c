@@ -236,9 +236,8 @@ rs_position_prefix(const char *route_id, const char *client_id, size_t *len)
 	return buf;
 }
 
-/* Decimal digits of v at p; returns the count.  (No printf per tick.) */
-static size_t
-put_u64(char *p, uint64_t v)
+size_t
+rs_put_u64(char *p, uint64_t v)
 {
 	char tmp[20];
 	size_t n = 0, i = 0;
@@ -265,12 +264,12 @@ meta_suffix(char *p, bool finished, const struct rs_position_meta *meta)
 	n += finished ? 4 : 5;
 	memcpy(p + n, s, sizeof(s) - 1);
 	n += sizeof(s) - 1;
-	n += put_u64(p + n, meta->seq);
+	n += rs_put_u64(p + n, meta->seq);
 	memcpy(p + n, t, sizeof(t) - 1);
 	n += sizeof(t) - 1;
 	if (meta->timestamp < 0)
 		p[n++] = '-';
-	n += put_u64(p + n, meta->timestamp < 0 ?
+	n += rs_put_u64(p + n, meta->timestamp < 0 ?
 	    (uint64_t)-(meta->timestamp + 1) + 1 : (uint64_t)meta->timestamp);
 	p[n++] = '}';
 	return n;

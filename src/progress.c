@@ -5,32 +5,46 @@
 
 #include <cjson/cJSON.h>
 #include <errno.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "routesim/position.h"
 
-char *
-rs_progress_encode(const struct rs_progress *p, size_t *len)
+/* The pieces of a record value; see progress.h. */
+#define ROUTE "{\"routeId\":\""
+#define CLIENT "\",\"clientId\":\""
+#define NEXT "\",\"next\":"
+#define DONE "{\"done\":true}"
+
+size_t
+rs_progress_size(const struct rs_progress *p)
 {
-	char *buf;
-	size_t n, cap;
+	if (p->done)
+		return sizeof(DONE) - 1;
+	return sizeof(ROUTE) + sizeof(CLIENT) + sizeof(NEXT) + 10 + 1 +
+	    strlen(p->route_id) + rs_json_escape_max(strlen(p->client_id));
+}
+
+size_t
+rs_progress_encode(const struct rs_progress *p, char *buf)
+{
+	size_t n;
 
 	if (p->done) {
-		buf = strdup("{\"done\":true}");
-		*len = buf ? strlen(buf) : 0;
-		return buf;
+		memcpy(buf, DONE, sizeof(DONE) - 1);
+		return sizeof(DONE) - 1;
 	}
-	cap = 64 + strlen(p->route_id) + rs_json_escape_max(strlen(p->client_id));
-	if ((buf = malloc(cap)) == NULL)
-		return NULL;
-	n = (size_t)snprintf(buf, cap, "{\"routeId\":\"%s\",\"clientId\":\"",
-	    p->route_id);	/* route ids need no escaping */
+	memcpy(buf, ROUTE, sizeof(ROUTE) - 1);
+	n = sizeof(ROUTE) - 1;
+	n += rs_json_escape(buf + n, p->route_id);
+	memcpy(buf + n, CLIENT, sizeof(CLIENT) - 1);
+	n += sizeof(CLIENT) - 1;
 	n += rs_json_escape(buf + n, p->client_id);
-	n += (size_t)snprintf(buf + n, cap - n, "\",\"next\":%u}", p->next);
-	*len = n;
-	return buf;
+	memcpy(buf + n, NEXT, sizeof(NEXT) - 1);
+	n += sizeof(NEXT) - 1;
+	n += rs_put_u64(buf + n, p->next);
+	buf[n++] = '}';
+	return n;
 }
 
 int
@@ -84,7 +98,10 @@ rs_progress_free(struct rs_progress *p)
 size_t
 rs_progress_key(int64_t offset, char buf[21])
 {
-	return (size_t)snprintf(buf, 21, "%lld", (long long)offset);
+	size_t n = rs_put_u64(buf, offset < 0 ? 0 : (uint64_t)offset);
+
+	buf[n] = '\0';
+	return n;
 }
 
 int64_t

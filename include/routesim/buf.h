@@ -20,6 +20,9 @@ struct rs_buf {
 
 void rs_buf_printf(struct rs_buf *b, const char *fmt, ...) RS_PRINTF(2, 3);
 void rs_buf_append(struct rs_buf *b, const void *data, size_t len);
+/* Room for n more bytes at the end: returns where they go (the caller
+ * writes them and adds to len), or NULL when out of memory. */
+char *rs_buf_reserve(struct rs_buf *b, size_t n);
 void rs_buf_reset(struct rs_buf *b);
 void rs_buf_free(struct rs_buf *b);
 

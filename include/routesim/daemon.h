@@ -32,6 +32,7 @@
 #include <stdbool.h>
 #include <uv.h>
 
+#include "routesim/buf.h"
 #include "routesim/config.h"
 #include "routesim/delivery.h"
 #include "routesim/http.h"
@@ -52,6 +53,7 @@ struct rs_daemon {
 	uv_timer_t lag_timer;		/* measures event-loop lag */
 	uint64_t lag_last_ns;
 	size_t pending;		/* requests waiting for their route */
+	struct rs_buf record;		/* scratch for one progress record */
 	int exit_code;
 	unsigned closing;	/* closes still to complete */
 	bool stopping;

@@ -68,9 +68,10 @@ struct rs_kafka_cbs {
 	void (*on_request)(void *ud, const rd_kafka_message_t *m);
 	/* Delivery report of a position produced with this opaque. */
 	void (*on_delivery)(void *ud, void *opaque, rd_kafka_resp_err_t err);
-	/* Delivery report of a progress record. */
-	void (*on_progress_delivery)(void *ud, void *opaque,
-	    rd_kafka_resp_err_t err);
+	/* Delivery report of a progress record: the request partition and
+	 * offset it was written for, and its opaque. */
+	void (*on_progress_delivery)(void *ud, int32_t partition,
+	    int64_t offset, void *opaque, rd_kafka_resp_err_t err);
 	/* The group assigned a request partition; it is paused until
 	 * rs_kafka_resume(). */
 	void (*on_assign)(void *ud, int32_t partition);

@@ -47,6 +47,10 @@ size_t rs_pair_format(double lat, double lng, enum rs_position_order order,
 char *rs_position_prefix(const char *route_id, const char *client_id,
     size_t *len);
 
+/* Writes the decimal digits of v at p (no NUL); returns how many (at
+ * most 20).  The hot paths format numbers with this, not printf. */
+size_t rs_put_u64(char *p, uint64_t v);
+
 /* Appends the JSON string body of s (without quotes) as Go escapes it. */
 size_t rs_json_escape(char *out, const char *s);
 /* Worst-case length of rs_json_escape() output for n input bytes. */

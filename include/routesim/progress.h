@@ -14,8 +14,8 @@
  *                                              offset is committed
  *
  * Nothing here talks to Kafka; daemon.c writes and restores the records.
- * rs_progress_encode() returns heap memory the caller frees;
- * rs_progress_decode() fills a caller struct whose client_id is heap
+ * rs_progress_encode() writes into the caller's buffer (no allocation,
+ * no printf: every delivery writes records); rs_progress_decode() fills a caller struct whose client_id is heap
  * memory released by rs_progress_free().
  */
 #ifndef ROUTESIM_PROGRESS_H
@@ -34,8 +34,11 @@ struct rs_progress {
 	char *client_id;
 };
 
-/* "{...}" for p; NULL when out of memory.  *len gets the length. */
-char *rs_progress_encode(const struct rs_progress *p, size_t *len);
+/* How many bytes rs_progress_encode() may write for p. */
+size_t rs_progress_size(const struct rs_progress *p);
+/* Writes the value "{...}" for p at buf, which holds at least
+ * rs_progress_size(p) bytes; returns its length (not NUL-terminated). */
+size_t rs_progress_encode(const struct rs_progress *p, char *buf);
 
 /*
  * Parses a record value.  Returns 0, or -EINVAL for anything that is not

@@ -13,29 +13,31 @@
 static void
 test_round_trip(void **state)
 {
-	struct rs_progress p = {false, 12, "route_1", "cli\"ent\n"}, q;
+	struct rs_progress p = {false, 4294967295u, "route_1", "cli\"ent\n"}, q;
+	char buf[128];
 	size_t len;
-	char *buf;
 
 	(void)state;
-	buf = rs_progress_encode(&p, &len);
+	len = rs_progress_encode(&p, buf);
+	assert_true(len <= rs_progress_size(&p));
+	buf[len] = '\0';
 	assert_string_equal(buf, "{\"routeId\":\"route_1\",\"clientId\":"
-	    "\"cli\\\"ent\\n\",\"next\":12}");
+	    "\"cli\\\"ent\\n\",\"next\":4294967295}");
 	assert_int_equal(rs_progress_decode(buf, len, &q), 0);
 	assert_false(q.done);
-	assert_int_equal(q.next, 12);
+	assert_int_equal(q.next, 4294967295u);
 	assert_string_equal(q.route_id, "route_1");
 	assert_string_equal(q.client_id, "cli\"ent\n");
 	rs_progress_free(&q);
-	free(buf);
 
 	p.done = true;
-	buf = rs_progress_encode(&p, &len);
+	len = rs_progress_encode(&p, buf);
+	assert_int_equal(len, rs_progress_size(&p));
+	buf[len] = '\0';
 	assert_string_equal(buf, "{\"done\":true}");
 	assert_int_equal(rs_progress_decode(buf, len, &q), 0);
 	assert_true(q.done);
 	assert_null(q.client_id);
-	free(buf);
 }
 
 static void
