@@ -16,9 +16,9 @@ struct rs_delivery {
 	uv_timer_t timer;		/* timer.data = this */
 	struct rs_sched *sched;
 	struct rs_route *route;
-	char *prefix;			/* {"routeId":..,"position": */
+	const char *prefix;		/* {"routeId":..,"position": */
 	size_t prefix_len;
-	char *key;			/* clientId */
+	const char *key;		/* clientId */
 	size_t key_len;
 	int32_t partition;		/* of the request */
 	int64_t offset;
@@ -31,6 +31,7 @@ struct rs_delivery {
 	bool closed, failed;
 	struct rs_delivery_list *list;	/* active, paused or NULL */
 	struct rs_delivery *prev, *nextd;
+	char text[];			/* key, NUL, then prefix */
 };
 
 static void
@@ -106,8 +107,6 @@ maybe_free(struct rs_delivery *d)
 	st = state_of(d);
 	s->hooks.ended(s->hooks.ud, &st, how);
 	rs_route_unref(d->route);
-	free(d->prefix);
-	free(d->key);
 	free(d);
 	s->live--;
 }
@@ -132,6 +131,18 @@ end(struct rs_delivery *d)
 
 static void on_tick(uv_timer_t *t);
 
+/*
+ * The loop's clock read now.  uv_now() is the time the current loop
+ * iteration started; after a busy stretch of that iteration it is
+ * behind, and a schedule anchored on it would put every later position
+ * early by as much.  Same clock as uv_now(), so timer arithmetic holds.
+ */
+static uint64_t
+now_ms(void)
+{
+	return uv_hrtime() / 1000000;
+}
+
 /* Makes position d->next due at loop time now. */
 static void
 anchor(struct rs_delivery *d, uint64_t now)
@@ -146,6 +157,7 @@ static void
 schedule(struct rs_delivery *d)
 {
 	struct rs_sched *s = d->sched;
+	/* uv_timer_start() counts from uv_now(), so the timeout does too. */
 	uint64_t due = d->t0 + d->next * s->interval_ms, now = uv_now(s->loop);
 	int rc;
 
@@ -163,7 +175,7 @@ on_tick(uv_timer_t *t)
 	struct rs_delivery *d = t->data;
 	struct rs_sched *s = d->sched;
 	bool last = d->next + 1 == d->route->npoints;
-	uint64_t due, now = uv_now(s->loop);
+	uint64_t due, now = now_ms();
 	struct rs_position_meta meta;
 	const char *pair;
 	size_t plen, n;
@@ -210,23 +222,15 @@ rs_sched_start(struct rs_sched *s, struct rs_route *route,
     const char *client_id, int32_t partition, int64_t offset,
     uint32_t first)
 {
+	size_t key_len = strlen(client_id), max_prefix, need;
 	struct rs_delivery *d;
-	size_t need;
+	char *text;
 	int rc;
 
-	if ((d = calloc(1, sizeof(*d))) == NULL)
-		goto nomem;
-	d->sched = s;
-	d->route = route;
-	d->partition = partition;
-	d->offset = offset;
-	d->next = d->acked = first;
-	d->key_len = strlen(client_id);
-	if ((d->key = strdup(client_id)) == NULL ||
-	    (d->prefix = rs_position_prefix(route->id, client_id,
-	    &d->prefix_len)) == NULL)
-		goto nomem;
-	need = d->prefix_len + RS_PAIR_MAX + RS_SUFFIX_MAX;
+	/* One allocation per delivery: a tick reads the struct, its key
+	 * and its prefix together. */
+	max_prefix = rs_position_prefix_size(route->id, client_id);
+	need = max_prefix + RS_PAIR_MAX + RS_SUFFIX_MAX;
 	if (need > s->bufcap) {
 		char *b = realloc(s->buf, need);
 
@@ -235,8 +239,23 @@ rs_sched_start(struct rs_sched *s, struct rs_route *route,
 		s->buf = b;
 		s->bufcap = need;
 	}
+	if ((d = calloc(1, sizeof(*d) + key_len + 1 + max_prefix)) == NULL)
+		goto nomem;
+	text = d->text;
+	memcpy(text, client_id, key_len + 1);
+	d->key = text;
+	d->key_len = key_len;
+	d->prefix = text + key_len + 1;
+	d->prefix_len = rs_position_prefix(text + key_len + 1, route->id,
+	    client_id);
+	d->sched = s;
+	d->route = route;
+	d->partition = partition;
+	d->offset = offset;
+	d->next = d->acked = first;
 	if ((rc = uv_timer_init(s->loop, &d->timer)) != 0) {
 		log_warnx("delivery timer: %s", uv_strerror(rc));
+		free(d);
 		goto nomem;
 	}
 	d->timer.data = d;
@@ -253,11 +272,6 @@ rs_sched_start(struct rs_sched *s, struct rs_route *route,
 	schedule(d);
 	return 0;
 nomem:
-	if (d != NULL) {
-		free(d->prefix);
-		free(d->key);
-		free(d);
-	}
 	rs_route_unref(route);
 	return -ENOMEM;
 }
@@ -292,7 +306,7 @@ void
 rs_sched_resume(struct rs_sched *s)
 {
 	struct rs_delivery *d = s->paused.head, *next;
-	uint64_t now = uv_now(s->loop);
+	uint64_t now = now_ms();
 
 	s->paused.head = NULL;
 	for (; d != NULL; d = next) {

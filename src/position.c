@@ -211,29 +211,32 @@ rs_json_escape(char *out, const char *s)
 	return n;
 }
 
-char *
-rs_position_prefix(const char *route_id, const char *client_id, size_t *len)
-{
-	static const char a[] = "{\"routeId\":\"", b[] = "\",\"clientId\":\"",
-	    c[] = "\",\"position\":";
-	size_t n = 0, cap;
-	char *buf;
+/* The pieces of a position's constant prefix. */
+#define PREFIX_ROUTE "{\"routeId\":\""
+#define PREFIX_CLIENT "\",\"clientId\":\""
+#define PREFIX_POSITION "\",\"position\":"
 
-	cap = sizeof(a) + sizeof(b) + sizeof(c) +
-	    rs_json_escape_max(strlen(route_id)) +
+size_t
+rs_position_prefix_size(const char *route_id, const char *client_id)
+{
+	return sizeof(PREFIX_ROUTE) + sizeof(PREFIX_CLIENT) +
+	    sizeof(PREFIX_POSITION) + rs_json_escape_max(strlen(route_id)) +
 	    rs_json_escape_max(strlen(client_id));
-	if ((buf = malloc(cap)) == NULL)
-		return NULL;
-	memcpy(buf, a, sizeof(a) - 1);
-	n = sizeof(a) - 1;
+}
+
+size_t
+rs_position_prefix(char *buf, const char *route_id, const char *client_id)
+{
+	size_t n;
+
+	memcpy(buf, PREFIX_ROUTE, sizeof(PREFIX_ROUTE) - 1);
+	n = sizeof(PREFIX_ROUTE) - 1;
 	n += rs_json_escape(buf + n, route_id);
-	memcpy(buf + n, b, sizeof(b) - 1);
-	n += sizeof(b) - 1;
+	memcpy(buf + n, PREFIX_CLIENT, sizeof(PREFIX_CLIENT) - 1);
+	n += sizeof(PREFIX_CLIENT) - 1;
 	n += rs_json_escape(buf + n, client_id);
-	memcpy(buf + n, c, sizeof(c));
-	n += sizeof(c) - 1;
-	*len = n;
-	return buf;
+	memcpy(buf + n, PREFIX_POSITION, sizeof(PREFIX_POSITION));
+	return n + sizeof(PREFIX_POSITION) - 1;
 }
 
 size_t

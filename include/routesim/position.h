@@ -14,8 +14,8 @@
  * formatting: a per-delivery prefix (rendered once), a per-point pair
  * (rendered once per route, see route.h) and a constant suffix.
  *
- * Nothing here keeps state.  rs_position_prefix() returns heap memory the
- * caller frees; everything else writes into caller buffers.
+ * Nothing here keeps state or allocates: everything writes into caller
+ * buffers.
  */
 #ifndef ROUTESIM_POSITION_H
 #define ROUTESIM_POSITION_H
@@ -40,12 +40,14 @@ size_t rs_number_format(double v, char buf[RS_NUMBER_MAX]);
 size_t rs_pair_format(double lat, double lng, enum rs_position_order order,
     char buf[RS_PAIR_MAX]);
 
+/* How many bytes rs_position_prefix() may write (its NUL included). */
+size_t rs_position_prefix_size(const char *route_id, const char *client_id);
 /*
- * Returns a heap string {"routeId":"<r>","clientId":"<c>","position":
- * and stores its length in *len; NULL when out of memory.
+ * Writes {"routeId":"<r>","clientId":"<c>","position": and a NUL at buf,
+ * which holds rs_position_prefix_size() bytes; returns its length.
  */
-char *rs_position_prefix(const char *route_id, const char *client_id,
-    size_t *len);
+size_t rs_position_prefix(char *buf, const char *route_id,
+    const char *client_id);
 
 /* Writes the decimal digits of v at p (no NUL); returns how many (at
  * most 20).  The hot paths format numbers with this, not printf. */

@@ -81,12 +81,11 @@ test_pair_order(void **state)
 static void
 test_message_is_byte_compatible(void **state)
 {
-	char pair[RS_PAIR_MAX], out[256];
-	size_t plen, n, pairlen;
-	char *prefix = rs_position_prefix("1", "1", &plen);
+	char pair[RS_PAIR_MAX], out[256], prefix[64];
+	size_t plen = rs_position_prefix(prefix, "1", "1"), n, pairlen;
 
 	(void)state;
-	assert_non_null(prefix);
+	assert_true(plen < rs_position_prefix_size("1", "1"));
 	pairlen = rs_pair_format(-15.82594, -47.92923, RS_ORDER_LATLNG, pair);
 	n = rs_position_encode(out, sizeof(out), prefix, plen, pair, pairlen,
 	    false, NULL);
@@ -118,33 +117,36 @@ test_message_is_byte_compatible(void **state)
 	out[n] = '\0';
 	assert_non_null(strstr(out, "\"seq\":4294967295,"
 	    "\"timestamp\":-9223372036854775808}"));
-	free(prefix);
+}
+
+/* The prefix of route "r" for client, checked against its size bound. */
+static const char *
+prefix_of(const char *client)
+{
+	static char buf[256];
+	size_t len;
+
+	assert_true(rs_position_prefix_size("r", client) <= sizeof(buf));
+	len = rs_position_prefix(buf, "r", client);
+	assert_int_equal(len, strlen(buf));
+	assert_true(len < rs_position_prefix_size("r", client));
+	return buf;
 }
 
 static void
 test_strings_escaped_like_go(void **state)
 {
-	size_t len;
-	char *p;
-
 	(void)state;
-	p = rs_position_prefix("r", "a\"b\\c\n\t<>&\x01\xe2\x80\xa8 \xc3\xa9", &len);
-	assert_non_null(p);
-	assert_string_equal(p, "{\"routeId\":\"r\",\"clientId\":\"a\\\"b\\\\c"
+	assert_string_equal(prefix_of("a\"b\\c\n\t<>&\x01\xe2\x80\xa8 \xc3\xa9"),
+	    "{\"routeId\":\"r\",\"clientId\":\"a\\\"b\\\\c"
 	    "\\n\\t\\u003c\\u003e\\u0026\\u0001\\u2028 \xc3\xa9\","
 	    "\"position\":");
-	assert_int_equal(len, strlen(p));
-	free(p);
 	/* Invalid UTF-8 becomes U+FFFD, as Go writes it. */
-	p = rs_position_prefix("r", "\xff", &len);
-	assert_string_equal(p, "{\"routeId\":\"r\",\"clientId\":\"\\ufffd\","
-	    "\"position\":");
-	free(p);
+	assert_string_equal(prefix_of("\xff"),
+	    "{\"routeId\":\"r\",\"clientId\":\"\\ufffd\",\"position\":");
 	/* An empty clientId is kept as "". */
-	p = rs_position_prefix("r", "", &len);
-	assert_string_equal(p, "{\"routeId\":\"r\",\"clientId\":\"\","
-	    "\"position\":");
-	free(p);
+	assert_string_equal(prefix_of(""),
+	    "{\"routeId\":\"r\",\"clientId\":\"\",\"position\":");
 }
 
 int
