@@ -375,7 +375,7 @@ int
 main(int argc, char *argv[])
 {
 	int n = 1000, points = 20, interval = 500, partitions = 16;
-	int timeout_s = 600, c, nfinished = 0;
+	int timeout_s = 600, c, nfinished = 0, rparts;
 	struct samples intervals = {0}, drifts = {0}, starts = {0}, late = {0};
 	struct samples written = {0};
 	uint64_t received = 0, dups = 0, expected;
@@ -421,9 +421,12 @@ main(int argc, char *argv[])
 		perror("route folder");
 		return 1;
 	}
+	/* The mock keeps at most 5 MB per partition and drops the oldest
+	 * data beyond that: N requests must fit before they are read. */
+	rparts = n / 25000 > 4 ? n / 25000 : 4;
 	if (rs_mock_start(&mock, 1, err, sizeof(err)) != 0 ||
-	    rs_mock_topic(&mock, READ_TOPIC, 4) != 0 ||
-	    rs_mock_topic(&mock, PROGRESS_TOPIC, 4) != 0 ||
+	    rs_mock_topic(&mock, READ_TOPIC, rparts) != 0 ||
+	    rs_mock_topic(&mock, PROGRESS_TOPIC, rparts) != 0 ||
 	    rs_mock_topic(&mock, POS_TOPIC, partitions) != 0) {
 		fprintf(stderr, "mock cluster: %s\n", err);
 		return 1;

@@ -629,7 +629,13 @@ rs_kafka_resume(struct rs_kafka *k, int32_t partition)
 	rd_kafka_topic_partition_list_destroy(l);
 }
 
-static bool
+/*
+ * Serves every delivery report queued.  No budget and no "more": reports
+ * that arrive after rd_kafka_poll() emptied the queue write the eventfd
+ * again, and asking for another turn at once would only spin the loop
+ * while reports stream in.
+ */
+static void
 drain_producer(struct rs_kafka *k)
 {
 	int served;
@@ -642,7 +648,6 @@ drain_producer(struct rs_kafka *k)
 		if (k->cbs.on_room != NULL)
 			k->cbs.on_room(k->ud);
 	}
-	return rd_kafka_queue_length(k->pq) > 0;
 }
 
 static void
@@ -653,7 +658,7 @@ drain(struct rs_kafka *k)
 	if (k->consumer == NULL)
 		return;
 	more |= drain_consumer(k);
-	more |= drain_producer(k);
+	drain_producer(k);
 	more |= drain_reader(k);
 	if (more && !uv_is_active((uv_handle_t *)&k->more)) {
 		int rc = uv_idle_start(&k->more, on_more);

@@ -36,7 +36,7 @@
 #include "routesim/config.h"
 #include "routesim/metrics.h"
 
-#define RS_KAFKA_DRAIN_BUDGET 10000
+#define RS_KAFKA_DRAIN_BUDGET 512
 #define RS_KAFKA_MAX_LAGS 256
 
 struct rs_kafka;
