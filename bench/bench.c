@@ -129,6 +129,24 @@ cpu_seconds(pid_t pid)
 	return (double)(utime + stime) / (double)sysconf(_SC_CLK_TCK);
 }
 
+/* CPU time the hypervisor gave to others while we waited (the "steal"
+ * column of /proc/stat, all CPUs), in seconds: on a shared VM, figures
+ * taken while it grows are not this program's. */
+static double
+steal_seconds(void)
+{
+	unsigned long long v[8] = {0};
+	FILE *f = fopen("/proc/stat", "r");
+	int n;
+
+	if (f == NULL)
+		return 0;
+	n = fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0],
+	    &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7]);
+	fclose(f);
+	return n == 8 ? (double)v[7] / (double)sysconf(_SC_CLK_TCK) : 0;
+}
+
 /* A "Name: value" field of /proc/pid/status (VmHWM in kB, Threads). */
 static long
 status_field(pid_t pid, const char *name)
@@ -383,7 +401,7 @@ main(int argc, char *argv[])
 	char dir[] = "/tmp/rs-bench-XXXXXX", listen[32], ivs[16], err[512];
 	struct delivery *ds;
 	struct rs_mock mock;
-	double t0, cpu = -1, cpu0, idle, elapsed;
+	double t0, cpu = -1, cpu0, idle, steal, elapsed;
 	int64_t first_pos = -1, last_pos = -1;
 	long rss_kb = -1, threads = -1;
 	char *xs[MAX_X] = {"fetch.wait.max.ms=5"};
@@ -461,6 +479,7 @@ main(int argc, char *argv[])
 	sleep(IDLE_S);	/* /proc counts in 10 ms ticks */
 	cpu0 = cpu_seconds(pid);
 	idle = (cpu0 - idle) / IDLE_S;
+	steal = steal_seconds();
 
 	/* Fire every request at once; its CreateTime is set here, and its
 	 * acknowledgement arrives by the end of the flush. */
@@ -541,6 +560,7 @@ main(int argc, char *argv[])
 			add(&written, ds[i].first_ts - ds[i].request_ts);
 		}
 	cpu = cpu_seconds(pid) - cpu0;
+	steal = steal_seconds() - steal;
 	rss_kb = status_field(pid, "VmHWM");
 	threads = status_field(pid, "Threads");
 	kill(pid, SIGTERM);
@@ -592,13 +612,15 @@ main(int argc, char *argv[])
 		    (double)rss_kb / 1024.0, threads);
 		printf("  positions per second  %.0f (over %.1f s)\n",
 		    span > 0 ? (double)received / span : 0, elapsed);
+		printf("  CPU stolen by the VM  %.0f ms per second of the run\n",
+		    elapsed > 0 ? steal * 1000 / elapsed : 0);
 		printf("BENCH n=%d points=%d interval_ms=%d finished=%d "
 		    "positions=%llu expected=%llu duplicates=%llu "
 		    "interval_p50=%lld interval_p99=%lld interval_max=%lld "
 		    "drift_p50=%lld drift_p99=%lld drift_max=%lld "
 		    "late_p99=%lld start_p99=%lld written_p99=%lld cpu_s=%.3f cpu_us_per_position=%.3f idle_cpu_ms_per_s=%.0f "
 		    "net_cpu_us_per_position=%.3f "
-		    "rss_mb=%.1f threads=%ld positions_per_s=%.0f\n", n, points,
+		    "rss_mb=%.1f threads=%ld positions_per_s=%.0f steal_ms_per_s=%.0f\n", n, points,
 		    interval, nfinished, (unsigned long long)(received - dups),
 		    (unsigned long long)expected, (unsigned long long)dups,
 		    (long long)pct(&intervals, .5),
@@ -608,7 +630,8 @@ main(int argc, char *argv[])
 		    (long long)pct(&late, .99), (long long)pct(&starts, .99),
 		    (long long)pct(&written, .99), cpu, us, idle * 1000, net,
 		    (double)rss_kb / 1024.0, threads,
-		    span > 0 ? (double)received / span : 0);
+		    span > 0 ? (double)received / span : 0,
+		    elapsed > 0 ? steal * 1000 / elapsed : 0);
 	}
 	rd_kafka_consumer_close(cons);
 	rd_kafka_destroy(cons);
