@@ -211,30 +211,44 @@ rs_json_escape(char *out, const char *s)
 	return n;
 }
 
-/* The pieces of a position's constant prefix. */
-#define PREFIX_ROUTE "{\"routeId\":\""
-#define PREFIX_CLIENT "\",\"clientId\":\""
-#define PREFIX_POSITION "\",\"position\":"
+#define IDS_ROUTE "{\"routeId\":\""
+#define IDS_CLIENT "\",\"clientId\":\""
+#define PREFIX_POSITION ",\"position\":"
+
+size_t
+rs_json_ids_size(const char *route_id, const char *client_id)
+{
+	return sizeof(IDS_ROUTE) - 1 + sizeof(IDS_CLIENT) - 1 + 1 +
+	    rs_json_escape_max(strlen(route_id)) +
+	    rs_json_escape_max(strlen(client_id));
+}
+
+size_t
+rs_json_ids(char *buf, const char *route_id, const char *client_id)
+{
+	size_t n;
+
+	memcpy(buf, IDS_ROUTE, sizeof(IDS_ROUTE) - 1);
+	n = sizeof(IDS_ROUTE) - 1;
+	n += rs_json_escape(buf + n, route_id);
+	memcpy(buf + n, IDS_CLIENT, sizeof(IDS_CLIENT) - 1);
+	n += sizeof(IDS_CLIENT) - 1;
+	n += rs_json_escape(buf + n, client_id);
+	buf[n++] = '"';
+	return n;
+}
 
 size_t
 rs_position_prefix_size(const char *route_id, const char *client_id)
 {
-	return sizeof(PREFIX_ROUTE) + sizeof(PREFIX_CLIENT) +
-	    sizeof(PREFIX_POSITION) + rs_json_escape_max(strlen(route_id)) +
-	    rs_json_escape_max(strlen(client_id));
+	return rs_json_ids_size(route_id, client_id) + sizeof(PREFIX_POSITION);
 }
 
 size_t
 rs_position_prefix(char *buf, const char *route_id, const char *client_id)
 {
-	size_t n;
+	size_t n = rs_json_ids(buf, route_id, client_id);
 
-	memcpy(buf, PREFIX_ROUTE, sizeof(PREFIX_ROUTE) - 1);
-	n = sizeof(PREFIX_ROUTE) - 1;
-	n += rs_json_escape(buf + n, route_id);
-	memcpy(buf + n, PREFIX_CLIENT, sizeof(PREFIX_CLIENT) - 1);
-	n += sizeof(PREFIX_CLIENT) - 1;
-	n += rs_json_escape(buf + n, client_id);
 	memcpy(buf + n, PREFIX_POSITION, sizeof(PREFIX_POSITION));
 	return n + sizeof(PREFIX_POSITION) - 1;
 }

@@ -10,10 +10,8 @@
 
 #include "routesim/position.h"
 
-/* The pieces of a record value; see progress.h. */
-#define ROUTE "{\"routeId\":\""
-#define CLIENT "\",\"clientId\":\""
-#define NEXT "\",\"next\":"
+/* The pieces of a record value after its opening; see progress.h. */
+#define NEXT ",\"next\":"
 #define DONE "{\"done\":true}"
 
 size_t
@@ -21,8 +19,9 @@ rs_progress_size(const struct rs_progress *p)
 {
 	if (p->done)
 		return sizeof(DONE) - 1;
-	return sizeof(ROUTE) + sizeof(CLIENT) + sizeof(NEXT) + 10 + 1 +
-	    strlen(p->route_id) + rs_json_escape_max(strlen(p->client_id));
+	/* NEXT, up to 10 digits, "}" */
+	return rs_json_ids_size(p->route_id, p->client_id) +
+	    sizeof(NEXT) - 1 + 10 + 1;
 }
 
 size_t
@@ -34,12 +33,7 @@ rs_progress_encode(const struct rs_progress *p, char *buf)
 		memcpy(buf, DONE, sizeof(DONE) - 1);
 		return sizeof(DONE) - 1;
 	}
-	memcpy(buf, ROUTE, sizeof(ROUTE) - 1);
-	n = sizeof(ROUTE) - 1;
-	n += rs_json_escape(buf + n, p->route_id);
-	memcpy(buf + n, CLIENT, sizeof(CLIENT) - 1);
-	n += sizeof(CLIENT) - 1;
-	n += rs_json_escape(buf + n, p->client_id);
+	n = rs_json_ids(buf, p->route_id, p->client_id);
 	memcpy(buf + n, NEXT, sizeof(NEXT) - 1);
 	n += sizeof(NEXT) - 1;
 	n += rs_put_u64(buf + n, p->next);

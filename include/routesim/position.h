@@ -40,6 +40,14 @@ size_t rs_number_format(double v, char buf[RS_NUMBER_MAX]);
 size_t rs_pair_format(double lat, double lng, enum rs_position_order order,
     char buf[RS_PAIR_MAX]);
 
+/*
+ * Writes {"routeId":"<r>","clientId":"<c>" (no NUL) at buf, which holds
+ * rs_json_ids_size() bytes; returns its length.  The opening positions
+ * and progress records share.
+ */
+size_t rs_json_ids_size(const char *route_id, const char *client_id);
+size_t rs_json_ids(char *buf, const char *route_id, const char *client_id);
+
 /* How many bytes rs_position_prefix() may write (its NUL included). */
 size_t rs_position_prefix_size(const char *route_id, const char *client_id);
 /*
