@@ -401,12 +401,9 @@ on_restore_end(void *ud, int32_t partition, int err)
 				continue;
 			}
 			if ((pr = calloc(1, sizeof(*pr))) == NULL ||
-			    (pr->req.client_id = strdup(k->rec.client_id)) ==
-			    NULL || (pr->req.route_id =
-			    strdup(k->rec.route_id)) == NULL) {
+			    rs_request_copy(&pr->req, k->rec.route_id,
+			    k->rec.client_id) != 0) {
 				log_warnx("delivery not resumed: out of memory");
-				if (pr != NULL)
-					rs_request_free(&pr->req);
 				free(pr);
 				continue;
 			}

@@ -12,8 +12,12 @@
  * Also defines the reasons a request is rejected, shared by every module
  * that rejects one and by the metrics.
  *
- * Ownership: rs_request_parse() fills a caller-provided struct with heap
- * strings; rs_request_free() releases them.
+ * The shape backends send is read in place; anything else goes through
+ * cJSON (see request.c), with the same result.
+ *
+ * Ownership: rs_request_parse() and rs_request_copy() fill a
+ * caller-provided struct whose two strings share one heap block;
+ * rs_request_free() releases it.
  */
 #ifndef ROUTESIM_REQUEST_H
 #define ROUTESIM_REQUEST_H
@@ -52,6 +56,16 @@ bool rs_route_id_valid(const char *id);
  */
 int rs_request_parse(const void *buf, size_t len, struct rs_request *req,
     enum rs_reject *why, char *err, size_t errlen);
+
+/* The same with cJSON alone, whatever the shape: the reference the fast
+ * path is tested against. */
+int rs_request_parse_json(const void *buf, size_t len,
+    struct rs_request *req, enum rs_reject *why, char *err, size_t errlen);
+
+/* Fills req with copies of the two ids.  Returns 0 or -ENOMEM. */
+int rs_request_copy(struct rs_request *req, const char *route_id,
+    const char *client_id);
+
 void rs_request_free(struct rs_request *req);
 
 #endif

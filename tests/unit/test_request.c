@@ -49,6 +49,54 @@ test_backend_variants(void **state)
 	rs_request_free(&r);
 }
 
+/* The shape read in place and the shapes left to cJSON give the same
+ * ids as cJSON alone. */
+static void
+test_same_as_cjson(void **state)
+{
+	static const char *const msgs[] = {
+		"{\"clientId\":\"1\",\"routeId\":\"1\"}",
+		"\t{ \"routeId\" :\"r-1\" ,\r\n\"clientId\": \"\xc3\xa9\" }\n",
+		"{\"clientId\":\"a\\\"b\",\"routeId\":\"1\"}",
+		"{\"clientId\":\"\\u00e9\",\"routeId\":\"1\"}",
+		"{\"routeId\":\"1\",\"clientId\":\"1\",\"x\":true}",
+		"{\"routeId\":\"1\",\"routeId\":\"2\",\"clientId\":\"c\"}",
+		"\xef\xbb\xbf{\"clientId\":\"1\",\"routeId\":\"1\"}",
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(msgs) / sizeof(msgs[0]); i++) {
+		struct rs_request r, ref;
+		enum rs_reject why, ref_why;
+		char err[128], ref_err[128];
+		size_t len = strlen(msgs[i]);
+		int rc = rs_request_parse(msgs[i], len, &r, &why, err,
+		    sizeof(err));
+
+		assert_int_equal(rc, rs_request_parse_json(msgs[i], len, &ref,
+		    &ref_why, ref_err, sizeof(ref_err)));
+		if (rc != 0)
+			continue;
+		assert_string_equal(r.route_id, ref.route_id);
+		assert_string_equal(r.client_id, ref.client_id);
+		rs_request_free(&r);
+		rs_request_free(&ref);
+	}
+}
+
+static void
+test_copy(void **state)
+{
+	struct rs_request r;
+
+	(void)state;
+	assert_int_equal(rs_request_copy(&r, "route", "client"), 0);
+	assert_string_equal(r.route_id, "route");
+	assert_string_equal(r.client_id, "client");
+	rs_request_free(&r);
+	assert_null(r.route_id);
+}
+
 static void
 expect_reject(const char *msg, size_t len, enum rs_reject reason,
     const char *words)
@@ -113,10 +161,14 @@ test_embedded_nul_and_size(void **state)
 	static const char nul[] = "{\"clientId\":\"1\",\"routeId\":\"1\"}\0x";
 	char *big;
 
+	static const char raw[] = "{\"clientId\":\"a\0b\",\"routeId\":\"1\"}";
+
 	(void)state;
 	/* Bytes after a NUL are part of the message: not valid JSON. */
 	expect_reject(nul, sizeof(nul) - 1, RS_REJECT_BAD_JSON,
 	    "after the object");
+	/* A raw NUL in a string would cut the id short: refused too. */
+	expect_reject(raw, sizeof(raw) - 1, RS_REJECT_BAD_FIELD, "NUL");
 	big = malloc(RS_REQUEST_MAX_BYTES + 1);
 	memset(big, ' ', RS_REQUEST_MAX_BYTES + 1);
 	expect_reject(big, RS_REQUEST_MAX_BYTES + 1, RS_REJECT_TOO_LARGE,
@@ -149,6 +201,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_good_request),
 		cmocka_unit_test(test_backend_variants),
+		cmocka_unit_test(test_same_as_cjson),
+		cmocka_unit_test(test_copy),
 		cmocka_unit_test(test_bad_requests),
 		cmocka_unit_test(test_embedded_nul_and_size),
 		cmocka_unit_test(test_route_id_rule),
