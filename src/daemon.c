@@ -35,7 +35,6 @@ struct pending {
  * written with.
  */
 enum record_kind {
-	REC_FIRST,		/* next = 0: makes the request committable */
 	REC_PROGRESS,		/* every progress_every positions */
 	REC_FINAL,		/* exact resume point at a hand-off */
 	REC_DONE,		/* finished */
@@ -124,7 +123,10 @@ on_record_delivered(void *ud, int32_t partition, int64_t offset,
 	if (p == NULL)
 		return;
 	if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
-		if (kind == REC_FIRST || kind == REC_DONE)
+		/* A durable record lets a restart resume the request, so its
+		 * offset may be committed: the first record of a request does
+		 * it, later ones find it safe already. */
+		if (kind != REC_TOMBSTONE)
 			mark_safe(d, p, offset);
 		if (kind == REC_DONE && rs_part_done_add(p, offset) != 0)
 			log_warnx("done list: out of memory");
@@ -177,13 +179,17 @@ on_ended(void *ud, const struct rs_delivery_state *st,
 	settle(d, p);
 }
 
+/*
+ * A new delivery writes no record when it starts: its request stays
+ * uncommitted until the first record (after progress_every positions, or
+ * at its end) is durable, and a crash before that reads it again and
+ * starts over - as many positions again as a record at point 0 would have
+ * cost, without a record per request on the way to its first position.
+ */
 static void
 start_delivery(struct rs_daemon *d, struct rs_part *p, struct rs_route *route,
     const struct pending *req)
 {
-	struct rs_progress first = {.next = 0,
-	    .client_id = req->req.client_id};
-
 	if (rs_sched_start(&d->sched, route, req->req.client_id, p->id,
 	    req->offset, req->first) != 0) {
 		log_warnx("delivery not started: out of memory route=%s",
@@ -191,15 +197,10 @@ start_delivery(struct rs_daemon *d, struct rs_part *p, struct rs_route *route,
 		return;
 	}
 	p->busy++;
-	if (req->resumed) {
+	if (req->resumed)
 		log_info("delivery resumed route=%s client=%s partition=%d "
 		    "offset=%lld at=%u", req->req.route_id, req->req.client_id,
 		    p->id, (long long)req->offset, req->first);
-		return;
-	}
-	snprintf(first.route_id, sizeof(first.route_id), "%s",
-	    req->req.route_id);
-	write_record(d, p, REC_FIRST, req->offset, &first);
 }
 
 static void

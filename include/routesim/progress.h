@@ -15,8 +15,9 @@
  *
  * Nothing here talks to Kafka; daemon.c writes and restores the records.
  * rs_progress_encode() writes into the caller's buffer (no allocation,
- * no printf: every delivery writes records); rs_progress_decode() fills a caller struct whose client_id is heap
- * memory released by rs_progress_free().
+ * no printf: every delivery writes records); rs_progress_decode() fills
+ * a caller struct whose client_id is heap memory released by
+ * rs_progress_free().
  */
 #ifndef ROUTESIM_PROGRESS_H
 #define ROUTESIM_PROGRESS_H
