@@ -274,6 +274,7 @@ dr_msg_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 	struct rs_kafka *k = opaque;
 
 	(void)rk;
+	k->queued--;
 	if (m->rkt == k->prtopic)
 		k->cbs.on_progress_delivery(k->ud, m->partition,
 		    rs_progress_key_parse(m->key, m->key_len), m->_private,
@@ -642,8 +643,7 @@ drain_producer(struct rs_kafka *k)
 
 	rs_kafka_watch_rearm(&k->pwatch);
 	served = rd_kafka_poll(k->producer, 0);
-	if (k->full && served > 0 &&
-	    (size_t)rd_kafka_outq_len(k->producer) < k->high_water) {
+	if (k->full && served > 0 && k->queued < k->high_water) {
 		k->full = false;
 		if (k->cbs.on_room != NULL)
 			k->cbs.on_room(k->ud);
@@ -948,14 +948,16 @@ rs_kafka_produce(struct rs_kafka *k, const void *key, size_t keylen,
 {
 	rd_kafka_resp_err_t err;
 
-	if ((size_t)rd_kafka_outq_len(k->producer) >= k->high_water) {
+	if (k->queued >= k->high_water) {
 		k->full = true;
 		return -ENOBUFS;
 	}
 	if (rd_kafka_produce(k->ptopic, RD_KAFKA_PARTITION_UA,
 	    RD_KAFKA_MSG_F_COPY, (void *)(uintptr_t)payload, len, key, keylen,
-	    opaque) == 0)
+	    opaque) == 0) {
+		k->queued++;
 		return 0;
+	}
 	err = rd_kafka_last_error();
 	if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
 		k->full = true;
@@ -974,8 +976,10 @@ rs_kafka_produce_progress(struct rs_kafka *k, int32_t partition,
 	size_t klen = rs_progress_key(offset, key);
 
 	if (rd_kafka_produce(k->prtopic, partition, RD_KAFKA_MSG_F_COPY,
-	    (void *)(uintptr_t)value, len, key, klen, opaque) == 0)
+	    (void *)(uintptr_t)value, len, key, klen, opaque) == 0) {
+		k->queued++;
 		return 0;
+	}
 	log_warnx("progress record partition=%d offset=%lld: %s", partition,
 	    (long long)offset, rd_kafka_err2str(rd_kafka_last_error()));
 	return -EIO;

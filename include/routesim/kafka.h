@@ -103,6 +103,8 @@ struct rs_kafka {
 	rd_kafka_topic_t *ptopic, *prtopic;
 	rd_kafka_topic_partition_list_t *revoking;	/* awaiting done */
 	size_t high_water;		/* positions pause above this */
+	size_t queued;			/* produced, report not yet served
+					 * (rd_kafka_outq_len() takes locks) */
 	rd_kafka_topic_partition_list_t *to_store;
 	struct rs_kafka_watch cwatch, pwatch, rwatch;
 	uv_idle_t more;
