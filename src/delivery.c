@@ -27,7 +27,6 @@ struct rs_delivery {
 	uint32_t next;			/* index of the next position */
 	uint32_t acked;			/* positions 0..acked-1 acknowledged */
 	uint32_t inflight;		/* produced, not yet reported */
-	bool anchored;			/* t0 set by the first send */
 	bool closed, failed;
 	struct rs_delivery_list *list;	/* active, paused or NULL */
 	struct rs_delivery *prev, *nextd;
@@ -169,24 +168,18 @@ schedule(struct rs_delivery *d)
 	}
 }
 
+/* Sends position d->next and arms the timer for the one after. */
 static void
-on_tick(uv_timer_t *t)
+tick(struct rs_delivery *d, uint64_t now)
 {
-	struct rs_delivery *d = t->data;
 	struct rs_sched *s = d->sched;
 	bool last = d->next + 1 == d->route->npoints;
-	uint64_t due, now = now_ms();
 	struct rs_position_meta meta;
 	const char *pair;
+	uint64_t due;
 	size_t plen, n;
 	int rc;
 
-	if (!d->anchored) {
-		/* The schedule starts when the first position really goes
-		 * out (a burst of new requests may delay it a little). */
-		d->anchored = true;
-		anchor(d, now);
-	}
 	due = d->t0 + d->next * s->interval_ms;
 	pair = rs_route_pair(d->route, d->next, &plen);
 	if (s->metadata)
@@ -217,6 +210,12 @@ on_tick(uv_timer_t *t)
 		schedule(d);
 }
 
+static void
+on_tick(uv_timer_t *t)
+{
+	tick(t->data, now_ms());
+}
+
 int
 rs_sched_start(struct rs_sched *s, struct rs_route *route,
     const char *client_id, int32_t partition, int64_t offset,
@@ -224,6 +223,7 @@ rs_sched_start(struct rs_sched *s, struct rs_route *route,
 {
 	size_t key_len = strlen(client_id), max_prefix, need;
 	struct rs_delivery *d;
+	uint64_t now;
 	char *text;
 	int rc;
 
@@ -262,14 +262,17 @@ rs_sched_start(struct rs_sched *s, struct rs_route *route,
 	s->live++;
 	rs_metrics.deliveries_started++;
 	rs_metrics.deliveries_active++;
-	/* Position `first` is due now (re-anchored when it is sent). */
-	anchor(d, uv_now(s->loop));
 	list_add(&s->active, d);
 	if (first >= route->npoints) {	/* resumed after its last point */
 		end(d);
 		return 0;
 	}
-	schedule(d);
+	/* Position `first` goes out now, and the schedule counts from it:
+	 * no timer and no loop turn between a request and its first
+	 * position. */
+	now = now_ms();
+	anchor(d, now);
+	tick(d, now);
 	return 0;
 nomem:
 	rs_route_unref(route);

@@ -96,8 +96,9 @@ void rs_sched_init(struct rs_sched *s, uv_loop_t *loop, struct rs_kafka *k,
 /*
  * Starts (or resumes) the delivery of the request at (partition, offset):
  * route (the caller's reference is taken over) for client_id, from point
- * first; that position goes out on the next loop iteration.  Returns 0 or
- * -ENOMEM (the route reference is then dropped).
+ * first; that position is produced before this returns (or the delivery
+ * pauses, see above).  Returns 0 or -ENOMEM (the route reference is then
+ * dropped).
  */
 int rs_sched_start(struct rs_sched *s, struct rs_route *route,
     const char *client_id, int32_t partition, int64_t offset,
