@@ -540,14 +540,22 @@ flush_offsets(struct rs_kafka *k)
 static bool
 drain_consumer(struct rs_kafka *k)
 {
-	unsigned n;
+	rd_kafka_message_t *batch[RS_KAFKA_DRAIN_BUDGET];
+	ssize_t n;
 
 	rs_kafka_watch_rearm(&k->cwatch);
-	for (n = 0; n < RS_KAFKA_DRAIN_BUDGET; n++) {
-		rd_kafka_message_t *m = rd_kafka_consumer_poll(k->consumer, 0);
+	/* One call takes a slice (group events are served on the way, as
+	 * rd_kafka_consumer_poll() does): the queue's bookkeeping is paid
+	 * once per slice, not once per request. */
+	n = rd_kafka_consume_batch_queue(k->cq, 0, batch,
+	    RS_KAFKA_DRAIN_BUDGET);
+	if (n < 0) {
+		log_warnx("consume: %s", rd_kafka_err2str(rd_kafka_last_error()));
+		return false;
+	}
+	for (ssize_t i = 0; i < n; i++) {
+		rd_kafka_message_t *m = batch[i];
 
-		if (m == NULL)
-			break;
 		if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR)
 			log_warnx("consumer: %s topic=%s partition=%d",
 			    rd_kafka_message_errstr(m),
