@@ -273,8 +273,12 @@ dr_msg_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 {
 	struct rs_kafka *k = opaque;
 
-	(void)rk;
 	k->queued--;
+	/* A delivery report op carries a whole batch (thousands of
+	 * positions when a wave of ticks was sent at once): stop after the
+	 * op that fills the slice, so due timers are not kept waiting. */
+	if (++k->reports == RS_KAFKA_DRAIN_BUDGET)
+		rd_kafka_yield(rk);
 	if (m->rkt == k->prtopic)
 		k->cbs.on_progress_delivery(k->ud, m->partition,
 		    rs_progress_key_parse(m->key, m->key_len), m->_private,
@@ -639,23 +643,26 @@ rs_kafka_resume(struct rs_kafka *k, int32_t partition)
 }
 
 /*
- * Serves every delivery report queued.  No budget and no "more": reports
- * that arrive after rd_kafka_poll() emptied the queue write the eventfd
- * again, and asking for another turn at once would only spin the loop
- * while reports stream in.
+ * Serves queued delivery reports, a slice of about RS_KAFKA_DRAIN_BUDGET
+ * at a time (dr_msg_cb yields).  Returns true only when the slice filled:
+ * reports that arrive after the queue emptied write the eventfd again,
+ * and asking for another turn then would only spin the loop while
+ * reports stream in.
  */
-static void
+static bool
 drain_producer(struct rs_kafka *k)
 {
 	int served;
 
 	rs_kafka_watch_rearm(&k->pwatch);
+	k->reports = 0;
 	served = rd_kafka_poll(k->producer, 0);
 	if (k->full && served > 0 && k->queued < k->high_water) {
 		k->full = false;
 		if (k->cbs.on_room != NULL)
 			k->cbs.on_room(k->ud);
 	}
+	return k->reports >= RS_KAFKA_DRAIN_BUDGET;
 }
 
 static void
@@ -666,7 +673,7 @@ drain(struct rs_kafka *k)
 	if (k->consumer == NULL)
 		return;
 	more |= drain_consumer(k);
-	drain_producer(k);
+	more |= drain_producer(k);
 	more |= drain_reader(k);
 	if (more && !uv_is_active((uv_handle_t *)&k->more)) {
 		int rc = uv_idle_start(&k->more, on_more);
@@ -1089,7 +1096,8 @@ check_stopped(struct rs_kafka *k)
 		    k->undelivered);
 		rd_kafka_purge(k->producer,
 		    RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
-		rd_kafka_poll(k->producer, 0);	/* their reports */
+		while (rd_kafka_poll(k->producer, 0) > 0)
+			;	/* their reports, slice by slice */
 	}
 	rs_kafka_watch_close(&k->cwatch, on_watch_closed);
 	rs_kafka_watch_close(&k->pwatch, on_watch_closed);

@@ -105,6 +105,7 @@ struct rs_kafka {
 	size_t high_water;		/* positions pause above this */
 	size_t queued;			/* produced, report not yet served
 					 * (rd_kafka_outq_len() takes locks) */
+	size_t reports;			/* served in this slice */
 	rd_kafka_topic_partition_list_t *to_store;
 	struct rs_kafka_watch cwatch, pwatch, rwatch;
 	uv_idle_t more;
