@@ -29,6 +29,7 @@
  * even when data arrives (a real broker answers at once), which would
  * otherwise show up as start latency.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -281,6 +282,28 @@ spawn(const char *bin, const char *bootstrap, const char *dir,
 	return pid;
 }
 
+/*
+ * Lowers this process's priority (nice 10).  Linux keeps a nice value
+ * per thread, so every thread already running (the mock cluster's) is
+ * set; threads created later inherit it from this one.
+ */
+static void
+yield_cores(void)
+{
+	DIR *dir = opendir("/proc/self/task");
+	struct dirent *e;
+
+	if (dir == NULL) {
+		perror("/proc/self/task");
+		return;
+	}
+	while ((e = readdir(dir)) != NULL)
+		if (e->d_name[0] != '.' &&
+		    setpriority(PRIO_PROCESS, (id_t)atoi(e->d_name), 10) != 0)
+			perror("setpriority");
+	closedir(dir);
+}
+
 /* Records when the broker acknowledged a request: from then on it is
  * readable, which is where start latency begins. */
 static void
@@ -468,8 +491,7 @@ main(int argc, char *argv[])
 	 * consumer) yields the cores to the measured one.  Timestamps are
 	 * set by routesim's producer, so they do not depend on how soon
 	 * they are read here. */
-	if (setpriority(PRIO_PROCESS, 0, 10) != 0)
-		perror("setpriority");
+	yield_cores();
 	cons = position_consumer(rs_mock_bootstraps(&mock), partitions);
 	req = request_producer(rs_mock_bootstraps(&mock));
 	warm_up(req, cons);
