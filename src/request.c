@@ -56,14 +56,11 @@ reject(enum rs_reject *why, enum rs_reject reason, char *err, size_t errlen,
 	return -EINVAL;
 }
 
-/*
- * Copies both ids into one heap block (route id first) after checking
- * them; the checks are the same whichever parser found the strings.
- */
+/* Fills req with copies of the two ids, in one heap block (route id
+ * first).  0 or -ENOMEM. */
 static int
-take_ids(struct rs_request *req, const char *route, size_t rlen,
-    const char *client, size_t clen, enum rs_reject *why, char *err,
-    size_t errlen)
+copy_ids(struct rs_request *req, const char *route, size_t rlen,
+    const char *client, size_t clen)
 {
 	char *ids;
 
@@ -73,19 +70,33 @@ take_ids(struct rs_request *req, const char *route, size_t rlen,
 	ids[rlen] = '\0';
 	memcpy(ids + rlen + 1, client, clen);
 	ids[rlen + 1 + clen] = '\0';
-	if (!rs_route_id_valid(ids)) {
-		free(ids);
+	req->route_id = ids;
+	req->client_id = ids + rlen + 1;
+	return 0;
+}
+
+/* Copies both ids and checks them; the checks are the same whichever
+ * parser found the strings. */
+static int
+take_ids(struct rs_request *req, const char *route, size_t rlen,
+    const char *client, size_t clen, enum rs_reject *why, char *err,
+    size_t errlen)
+{
+	int rc;
+
+	if ((rc = copy_ids(req, route, rlen, client, clen)) != 0)
+		return rc;
+	if (!rs_route_id_valid(req->route_id)) {
+		rs_request_free(req);
 		return reject(why, RS_REJECT_BAD_ROUTE_ID, err, errlen,
 		    "routeId is not a plain name of 1 to %d characters "
 		    "[A-Za-z0-9_-]", RS_ROUTE_ID_MAX);
 	}
-	if (!rs_utf8_valid(ids + rlen + 1)) {
-		free(ids);
+	if (!rs_utf8_valid(req->client_id)) {
+		rs_request_free(req);
 		return reject(why, RS_REJECT_BAD_FIELD, err, errlen,
 		    "clientId is not valid UTF-8");
 	}
-	req->route_id = ids;
-	req->client_id = ids + rlen + 1;
 	return 0;
 }
 
@@ -93,15 +104,9 @@ int
 rs_request_copy(struct rs_request *req, const char *route_id,
     const char *client_id)
 {
-	size_t rlen = strlen(route_id), clen = strlen(client_id);
-
 	memset(req, 0, sizeof(*req));
-	if ((req->route_id = malloc(rlen + clen + 2)) == NULL)
-		return -ENOMEM;
-	memcpy(req->route_id, route_id, rlen + 1);
-	req->client_id = req->route_id + rlen + 1;
-	memcpy(req->client_id, client_id, clen + 1);
-	return 0;
+	return copy_ids(req, route_id, strlen(route_id), client_id,
+	    strlen(client_id));
 }
 
 /* ---- The plain shape, without a tree ---------------------------------- */
