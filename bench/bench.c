@@ -613,10 +613,10 @@ main(int argc, char *argv[])
 		}
 		usleep(100000);
 	}
-	/* The measuring side (this process: the mock broker and the
-	 * consumer) yields the cores to the measured one.  Timestamps are
-	 * set by routesim's producer, so they do not depend on how soon
-	 * they are read here. */
+	/* The backend starts first, at normal priority; then the measuring
+	 * side (this process: the mock broker and the consumer) yields the
+	 * cores to the measured one.  Timestamps are set by routesim's
+	 * producer, so they do not depend on how soon they are read here. */
 	if ((backend_pid = spawn_backend(rs_mock_bootstraps(&mock), n, &go,
 	    &results)) < 0) {
 		perror("backend");
