@@ -553,10 +553,9 @@ on_http(void *ud, const char *path, struct rs_buf *body,
 			.producer_queue = rs_kafka_outq_len(&d->kafka),
 			.ready = is_ready,
 			.read_topic = d->cfg->read_topic,
-			.lags = d->kafka.lags,
-			.nlags = d->kafka.nlags,
 		};
 
+		st.nlags = rs_kafka_lags(&d->kafka, &st.lags);
 		*content_type = "text/plain; version=0.0.4; charset=utf-8";
 		rs_metrics_render(body, &st);
 		return 200;

@@ -243,61 +243,48 @@ log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
 	    fac, buf);
 }
 
-static void
-error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
-{
-	struct rs_kafka *k = opaque;
-	char fatal[512];
-
-	if (err == RD_KAFKA_RESP_ERR__FATAL) {
-		rd_kafka_fatal_error(rk, fatal, sizeof(fatal));
-		rs_log(RS_LOG_ERROR, "kafka fatal error client=%s: %s",
-		    rd_kafka_name(rk), fatal);
-		if (k->cbs.on_fatal != NULL)
-			k->cbs.on_fatal(k->ud, fatal);
-		return;
-	}
-	if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN) {
-		if (rk == k->consumer)
-			k->consumer_brokers_up = 0;
-		else if (rk == k->producer)
-			k->producer_brokers_up = 0;
-	}
-	/* Transient: librdkafka retries by itself. */
-	log_warnx("kafka client=%s error=%s: %s", rd_kafka_name(rk),
-	    rd_kafka_err2name((rd_kafka_resp_err_t)err), reason);
-}
-
-static void
-dr_msg_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
-{
-	struct rs_kafka *k = opaque;
-
-	k->queued--;
-	/* A delivery report op carries a whole batch (thousands of
-	 * positions when a wave of ticks was sent at once): stop after the
-	 * op that fills the slice, so due timers are not kept waiting. */
-	if (++k->reports == RS_KAFKA_DRAIN_BUDGET)
-		rd_kafka_yield(rk);
-	if (m->rkt == k->prtopic)
-		k->cbs.on_progress_delivery(k->ud, m->partition,
-		    rs_progress_key_parse(m->key, m->key_len), m->_private,
-		    m->err);
-	else
-		k->cbs.on_delivery(k->ud, m->_private, m->err);
-}
-
-/* Reads broker states (and, for the consumer, partition lags) from
- * librdkafka's statistics JSON. */
+/*
+ * Keeps the client's latest statistics JSON unread: parsing it costs about
+ * a million instructions, and nothing needs it until someone asks for
+ * health or metrics (rs_kafka_ready(), rs_kafka_lags()).  Returning 1
+ * takes the string over from librdkafka.
+ */
 static int
 stats_cb(rd_kafka_t *rk, char *json, size_t len, void *opaque)
 {
 	struct rs_kafka *k = opaque;
-	cJSON *root = cJSON_ParseWithLength(json, len), *b, *parts, *p;
+	struct rs_kafka_stats *st = rk == k->producer ? &k->pstats : &k->cstats;
+
+	if (st->json != NULL)
+		rd_kafka_mem_free(rk, st->json);
+	st->json = json;
+	st->len = len;
+	return 1;
+}
+
+/* Drops statistics that predate what the caller learnt since. */
+static void
+stats_drop(rd_kafka_t *rk, struct rs_kafka_stats *st)
+{
+	if (st->json != NULL)
+		rd_kafka_mem_free(rk, st->json);
+	st->json = NULL;
+}
+
+/* Reads broker states (and, for the consumer, partition lags) from the
+ * client's unread statistics, if any. */
+static void
+stats_read(struct rs_kafka *k, rd_kafka_t *rk, struct rs_kafka_stats *st)
+{
+	cJSON *root, *b, *parts, *p;
 	int up = 0;
 
+	if (st->json == NULL)
+		return;
+	root = cJSON_ParseWithLength(st->json, st->len);
+	stats_drop(rk, st);
 	if (root == NULL)
-		return 0;
+		return;
 	cJSON_ArrayForEach(b, cJSON_GetObjectItemCaseSensitive(root, "brokers"))
 	{
 		const cJSON *state = cJSON_GetObjectItemCaseSensitive(b, "state");
@@ -333,7 +320,62 @@ stats_cb(rd_kafka_t *rk, char *json, size_t len, void *opaque)
 	}
 out:
 	cJSON_Delete(root);
-	return 0;	/* librdkafka frees json */
+}
+
+static void
+stats_refresh(struct rs_kafka *k)
+{
+	if (k->consumer != NULL)
+		stats_read(k, k->consumer, &k->cstats);
+	if (k->producer != NULL)
+		stats_read(k, k->producer, &k->pstats);
+}
+
+static void
+error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
+{
+	struct rs_kafka *k = opaque;
+	char fatal[512];
+
+	if (err == RD_KAFKA_RESP_ERR__FATAL) {
+		rd_kafka_fatal_error(rk, fatal, sizeof(fatal));
+		rs_log(RS_LOG_ERROR, "kafka fatal error client=%s: %s",
+		    rd_kafka_name(rk), fatal);
+		if (k->cbs.on_fatal != NULL)
+			k->cbs.on_fatal(k->ud, fatal);
+		return;
+	}
+	if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN) {
+		if (rk == k->consumer) {
+			stats_drop(rk, &k->cstats);
+			k->consumer_brokers_up = 0;
+		} else if (rk == k->producer) {
+			stats_drop(rk, &k->pstats);
+			k->producer_brokers_up = 0;
+		}
+	}
+	/* Transient: librdkafka retries by itself. */
+	log_warnx("kafka client=%s error=%s: %s", rd_kafka_name(rk),
+	    rd_kafka_err2name((rd_kafka_resp_err_t)err), reason);
+}
+
+static void
+dr_msg_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
+{
+	struct rs_kafka *k = opaque;
+
+	k->queued--;
+	/* A delivery report op carries a whole batch (thousands of
+	 * positions when a wave of ticks was sent at once): stop after the
+	 * op that fills the slice, so due timers are not kept waiting. */
+	if (++k->reports == RS_KAFKA_DRAIN_BUDGET)
+		rd_kafka_yield(rk);
+	if (m->rkt == k->prtopic)
+		k->cbs.on_progress_delivery(k->ud, m->partition,
+		    rs_progress_key_parse(m->key, m->key_len), m->_private,
+		    m->err);
+	else
+		k->cbs.on_delivery(k->ud, m->_private, m->err);
 }
 
 static void
@@ -1015,8 +1057,9 @@ rs_kafka_store_offset(struct rs_kafka *k, int32_t partition, int64_t next)
 }
 
 bool
-rs_kafka_ready(const struct rs_kafka *k, const char **why)
+rs_kafka_ready(struct rs_kafka *k, const char **why)
 {
+	stats_refresh(k);
 	if (k->stopping)
 		*why = "shutting down";
 	else if (k->consumer_brokers_up <= 0 || k->producer_brokers_up <= 0)
@@ -1028,6 +1071,14 @@ rs_kafka_ready(const struct rs_kafka *k, const char **why)
 	else
 		return true;
 	return false;
+}
+
+size_t
+rs_kafka_lags(struct rs_kafka *k, const struct rs_partition_lag **lags)
+{
+	stats_refresh(k);
+	*lags = k->lags;
+	return k->nlags;
 }
 
 size_t
@@ -1052,6 +1103,8 @@ handle_closed(struct rs_kafka *k)
 	if (k->revoking != NULL)
 		rd_kafka_topic_partition_list_destroy(k->revoking);
 	rd_kafka_destroy_flags(k->reader, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
+	stats_drop(k->consumer, &k->cstats);
+	stats_drop(k->producer, &k->pstats);
 	if (k->closing_consumer && !rd_kafka_consumer_closed(k->consumer))
 		rd_kafka_destroy_flags(k->consumer,
 		    RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);

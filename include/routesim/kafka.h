@@ -93,6 +93,13 @@ struct rs_kafka_cbs {
 	void (*on_stopped)(void *ud, size_t undelivered);
 };
 
+/* A client's latest statistics JSON, unread; owned, freed with
+ * rd_kafka_mem_free() once read or replaced. */
+struct rs_kafka_stats {
+	char *json;
+	size_t len;
+};
+
 struct rs_kafka {
 	uv_loop_t *loop;
 	struct rs_kafka_cbs cbs;
@@ -115,7 +122,9 @@ struct rs_kafka {
 	size_t undelivered;
 	const char *read_topic, *progress_topic;
 	/* Health, from rebalances, errors and librdkafka's statistics
-	 * (statistics.interval.ms, 1000 by default). */
+	 * (statistics.interval.ms, 1000 by default), which are kept unread
+	 * until health or lags are asked for. */
+	struct rs_kafka_stats cstats, pstats;
 	bool assigned;			/* the group gave us an assignment */
 	int consumer_brokers_up;	/* -1 until the first statistics */
 	int producer_brokers_up;
@@ -170,7 +179,11 @@ void rs_kafka_revoke_done(struct rs_kafka *k);
  * True when the consumer has joined its group and both clients reach a
  * broker; otherwise false with the reason in *why.
  */
-bool rs_kafka_ready(const struct rs_kafka *k, const char **why);
+bool rs_kafka_ready(struct rs_kafka *k, const char **why);
+
+/* The request topic's consumer lag per partition, from the latest
+ * statistics; the array belongs to k. */
+size_t rs_kafka_lags(struct rs_kafka *k, const struct rs_partition_lag **lags);
 
 /* Messages waiting in the producer (queued or in flight). */
 size_t rs_kafka_outq_len(const struct rs_kafka *k);
