@@ -367,9 +367,12 @@ dr_msg_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 	k->queued--;
 	/* A delivery report op carries a whole batch (thousands of
 	 * positions when a wave of ticks was sent at once): stop after the
-	 * op that fills the slice, so due timers are not kept waiting. */
-	if (++k->reports == RS_KAFKA_DRAIN_BUDGET)
+	 * op that runs past the slice, so due timers are not kept waiting. */
+	if (++k->reports % RS_KAFKA_BATCH == 0 && !k->yielded &&
+	    uv_hrtime() >= k->slice_end) {
+		k->yielded = true;
 		rd_kafka_yield(rk);
+	}
 	if (m->rkt == k->prtopic)
 		k->cbs.on_progress_delivery(k->ud, m->partition,
 		    rs_progress_key_parse(m->key, m->key_len), m->_private,
@@ -582,48 +585,54 @@ flush_offsets(struct rs_kafka *k)
 	k->to_store = rd_kafka_topic_partition_list_new(4);
 }
 
-/* Returns true when the budget ran out before the queue was empty. */
+/* Returns true when the slice ran out before the queue was empty. */
 static bool
 drain_consumer(struct rs_kafka *k)
 {
-	rd_kafka_message_t *batch[RS_KAFKA_DRAIN_BUDGET];
+	rd_kafka_message_t *batch[RS_KAFKA_BATCH];
+	uint64_t end = uv_hrtime() + RS_KAFKA_SLICE_US * 1000ull;
 	ssize_t n;
 
 	rs_kafka_watch_rearm(&k->cwatch);
-	/* One call takes a slice (group events are served on the way, as
+	/* One call takes a batch (group events are served on the way, as
 	 * rd_kafka_consumer_poll() does): the queue's bookkeeping is paid
-	 * once per slice, not once per request. */
-	n = rd_kafka_consume_batch_queue(k->cq, 0, batch,
-	    RS_KAFKA_DRAIN_BUDGET);
-	if (n < 0) {
-		log_warnx("consume: %s", rd_kafka_err2str(rd_kafka_last_error()));
-		return false;
-	}
-	for (ssize_t i = 0; i < n; i++) {
-		rd_kafka_message_t *m = batch[i];
+	 * once per batch, not once per request. */
+	do {
+		n = rd_kafka_consume_batch_queue(k->cq, 0, batch,
+		    RS_KAFKA_BATCH);
+		if (n < 0) {
+			log_warnx("consume: %s",
+			    rd_kafka_err2str(rd_kafka_last_error()));
+			break;
+		}
+		for (ssize_t i = 0; i < n; i++) {
+			rd_kafka_message_t *m = batch[i];
 
-		if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR)
-			log_warnx("consumer: %s topic=%s partition=%d",
-			    rd_kafka_message_errstr(m),
-			    m->rkt ? rd_kafka_topic_name(m->rkt) : "-",
-			    m->partition);
-		else if (k->consuming)
-			k->cbs.on_request(k->ud, m);
-		/* else: fetched after stop; not stored, so read again later */
-		rd_kafka_message_destroy(m);
-	}
+			if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR)
+				log_warnx("consumer: %s topic=%s partition=%d",
+				    rd_kafka_message_errstr(m),
+				    m->rkt ? rd_kafka_topic_name(m->rkt) : "-",
+				    m->partition);
+			else if (k->consuming)
+				k->cbs.on_request(k->ud, m);
+			/* else: fetched after stop; not stored, so read
+			 * again later */
+			rd_kafka_message_destroy(m);
+		}
+	} while (n == RS_KAFKA_BATCH && uv_hrtime() < end);
 	flush_offsets(k);
-	return n == RS_KAFKA_DRAIN_BUDGET;
+	return n == RS_KAFKA_BATCH;
 }
 
 /* The restore reader: progress records, and the end of each partition. */
 static bool
 drain_reader(struct rs_kafka *k)
 {
+	uint64_t end = uv_hrtime() + RS_KAFKA_SLICE_US * 1000ull;
 	unsigned n;
 
 	rs_kafka_watch_rearm(&k->rwatch);
-	for (n = 0; n < RS_KAFKA_DRAIN_BUDGET; n++) {
+	for (n = 1;; n++) {
 		rd_kafka_message_t *m = rd_kafka_consumer_poll(k->reader, 0);
 		rd_kafka_topic_partition_list_t *l;
 
@@ -649,8 +658,10 @@ drain_reader(struct rs_kafka *k)
 			    rd_kafka_message_errstr(m), m->partition);
 		}
 		rd_kafka_message_destroy(m);
+		if (n % RS_KAFKA_BATCH == 0 && uv_hrtime() >= end)
+			return true;
 	}
-	return n == RS_KAFKA_DRAIN_BUDGET;
+	return false;
 }
 
 int
@@ -685,8 +696,8 @@ rs_kafka_resume(struct rs_kafka *k, int32_t partition)
 }
 
 /*
- * Serves queued delivery reports, a slice of about RS_KAFKA_DRAIN_BUDGET
- * at a time (dr_msg_cb yields).  Returns true only when the slice filled:
+ * Serves queued delivery reports for about RS_KAFKA_SLICE_US (dr_msg_cb
+ * yields).  Returns true only when the slice ran out:
  * reports that arrive after the queue emptied write the eventfd again,
  * and asking for another turn then would only spin the loop while
  * reports stream in.
@@ -698,13 +709,15 @@ drain_producer(struct rs_kafka *k)
 
 	rs_kafka_watch_rearm(&k->pwatch);
 	k->reports = 0;
+	k->yielded = false;
+	k->slice_end = uv_hrtime() + RS_KAFKA_SLICE_US * 1000ull;
 	served = rd_kafka_poll(k->producer, 0);
 	if (k->full && served > 0 && k->queued < k->high_water) {
 		k->full = false;
 		if (k->cbs.on_room != NULL)
 			k->cbs.on_room(k->ud);
 	}
-	return k->reports >= RS_KAFKA_DRAIN_BUDGET;
+	return k->yielded;
 }
 
 static void
@@ -729,7 +742,15 @@ drain(struct rs_kafka *k)
 static void
 on_watch(struct rs_kafka_watch *w)
 {
-	drain(w->data);
+	struct rs_kafka *k = w->data;
+
+	/* A slice ran out this turn and on_more() carries on next turn,
+	 * after the timers: draining here too would double the turn. */
+	if (uv_is_active((uv_handle_t *)&k->more)) {
+		rs_kafka_watch_rearm(w);
+		return;
+	}
+	drain(k);
 }
 
 static void

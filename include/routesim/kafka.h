@@ -6,8 +6,8 @@
  * busy loop: each has its queue's IO event enabled on an eventfd that a
  * uv_poll_t watches, and every wake-up drains the queue (librdkafka writes
  * the fd only when a queue goes from empty to non-empty).  A large backlog
- * is drained in slices of RS_KAFKA_DRAIN_BUDGET events with a uv_idle_t
- * carrying on, so timers keep running.  A one-second fallback timer drains
+ * is drained in slices of about RS_KAFKA_SLICE_US per queue, with a
+ * uv_idle_t carrying on, so due timers never wait long behind it.  A one-second fallback timer drains
  * both queues as well, so a lost wake-up costs at most a second and
  * max.poll.interval.ms can never expire.  All librdkafka callbacks
  * (messages, delivery reports, rebalances, errors and logs, routed with
@@ -36,7 +36,11 @@
 #include "routesim/config.h"
 #include "routesim/metrics.h"
 
-#define RS_KAFKA_DRAIN_BUDGET 512
+/* How long one queue may hold the loop per turn (a due tick waits at most
+ * about this per queue), and how many events are taken between two looks
+ * at the clock. */
+#define RS_KAFKA_SLICE_US 200
+#define RS_KAFKA_BATCH 32
 #define RS_KAFKA_MAX_LAGS 256
 
 struct rs_kafka;
@@ -112,7 +116,9 @@ struct rs_kafka {
 	size_t high_water;		/* positions pause above this */
 	size_t queued;			/* produced, report not yet served
 					 * (rd_kafka_outq_len() takes locks) */
+	uint64_t slice_end;		/* uv_hrtime() the slice ends at */
 	size_t reports;			/* served in this slice */
+	bool yielded;			/* the slice ran out */
 	rd_kafka_topic_partition_list_t *to_store;
 	struct rs_kafka_watch cwatch, pwatch, rwatch;
 	uv_idle_t more;
