@@ -41,7 +41,11 @@ enum record_kind {
 	REC_TOMBSTONE,		/* forgotten after the commit */
 };
 
+/* Tombstones written per loop turn (about 0.15 ms). */
+#define TOMB_SLICE 128
+
 static void check_revoked(struct rs_daemon *d);
+static void on_tombs(uv_idle_t *h);
 
 /* ---- Commits ---------------------------------------------------------- */
 
@@ -134,22 +138,45 @@ on_record_delivered(void *ud, int32_t partition, int64_t offset,
 	settle(d, p);
 }
 
-/* The group committed up to `next`: forget finished requests below it. */
+/* The group committed up to `next`: finished requests below it can be
+ * forgotten.  Their tombstones are written a slice per loop turn (on_tombs),
+ * not all at once: a commit can make tens of thousands due. */
 static void
 on_committed(void *ud, int32_t partition, int64_t next)
 {
 	struct rs_daemon *d = ud;
 	struct rs_part *p = rs_parts_get(&d->parts, partition);
-	int64_t done[256];
-	size_t n;
+	int rc;
 
-	if (p == NULL)
+	if (p == NULL || rs_part_done_commit(p, next) == 0 ||
+	    uv_is_active((uv_handle_t *)&d->tombs))
 		return;
-	while ((n = rs_part_done_take(p, next, done, 256)) > 0)
-		for (size_t i = 0; i < n; i++) {
-			rs_part_known_del(p, done[i]);
-			write_record(d, p, REC_TOMBSTONE, done[i], NULL);
+	if ((rc = uv_idle_start(&d->tombs, on_tombs)) != 0)
+		log_warnx("tombstones: %s", uv_strerror(rc));
+}
+
+static void
+on_tombs(uv_idle_t *h)
+{
+	struct rs_daemon *d = h->data;
+	int64_t done[TOMB_SLICE];
+	size_t left = TOMB_SLICE;
+
+	for (size_t i = 0; i < d->parts.n && left > 0; i++) {
+		struct rs_part *p = d->parts.v[i];
+		size_t n;
+
+		if (p == NULL)
+			continue;
+		n = rs_part_done_take(p, done, left);
+		for (size_t j = 0; j < n; j++) {
+			rs_part_known_del(p, done[j]);
+			write_record(d, p, REC_TOMBSTONE, done[j], NULL);
 		}
+		left -= n;
+	}
+	if (left > 0)	/* every partition gave less than asked: none left */
+		uv_idle_stop(h);
 }
 
 /* ---- Deliveries ------------------------------------------------------- */
@@ -626,7 +653,7 @@ on_http_closed(struct rs_http *h)
 }
 
 static void
-on_timer_closed(uv_handle_t *h)
+on_handle_closed(uv_handle_t *h)
 {
 	closed_one(h->data);
 }
@@ -635,10 +662,13 @@ on_timer_closed(uv_handle_t *h)
 static void
 close_rest(struct rs_daemon *d)
 {
-	d->closing = 3 + (d->cfg->http_listen != NULL);
+	d->closing = 4 + (d->cfg->http_listen != NULL);
 	rs_routes_close(&d->routes, on_routes_closed);
-	uv_close((uv_handle_t *)&d->lag_timer, on_timer_closed);
-	uv_close((uv_handle_t *)&d->revoke_timer, on_timer_closed);
+	uv_close((uv_handle_t *)&d->lag_timer, on_handle_closed);
+	uv_close((uv_handle_t *)&d->revoke_timer, on_handle_closed);
+	/* Tombstones still due are written by the next owner, after it
+	 * restores their done records. */
+	uv_close((uv_handle_t *)&d->tombs, on_handle_closed);
 	if (d->cfg->http_listen != NULL)
 		rs_http_close(&d->http, on_http_closed);
 }
@@ -688,7 +718,8 @@ rs_daemon_start(struct rs_daemon *d, uv_loop_t *loop,
 		    uv_strerror(rc));
 	uv_timer_init(loop, &d->lag_timer);	/* cannot fail */
 	uv_timer_init(loop, &d->revoke_timer);
-	d->lag_timer.data = d->revoke_timer.data = d;
+	uv_idle_init(loop, &d->tombs);
+	d->lag_timer.data = d->revoke_timer.data = d->tombs.data = d;
 	if ((rc = uv_timer_start(&d->lag_timer, on_lag_probe, LAG_PROBE_MS,
 	    LAG_PROBE_MS)) != 0) {
 		rs_errf(err, errlen, rc, "lag timer: %s", uv_strerror(rc));
@@ -715,6 +746,7 @@ fail:
 	rs_routes_close(&d->routes, NULL);
 	uv_close((uv_handle_t *)&d->lag_timer, NULL);
 	uv_close((uv_handle_t *)&d->revoke_timer, NULL);
+	uv_close((uv_handle_t *)&d->tombs, NULL);
 	return rc;
 }
 

@@ -220,16 +220,27 @@ rs_part_done_add(struct rs_part *p, int64_t offset)
 }
 
 size_t
-rs_part_done_take(struct rs_part *p, int64_t below, int64_t *out, size_t max)
+rs_part_done_commit(struct rs_part *p, int64_t below)
 {
-	size_t n = 0, keep = 0;
+	for (size_t i = p->ncommitted; i < p->ndone; i++)
+		if (p->done[i] < below) {
+			int64_t t = p->done[i];
 
-	for (size_t i = 0; i < p->ndone; i++) {
-		if (p->done[i] < below && n < max)
-			out[n++] = p->done[i];
-		else
-			p->done[keep++] = p->done[i];
+			p->done[i] = p->done[p->ncommitted];
+			p->done[p->ncommitted++] = t;
+		}
+	return p->ncommitted;
+}
+
+size_t
+rs_part_done_take(struct rs_part *p, int64_t *out, size_t max)
+{
+	size_t n = 0;
+
+	/* Take the last due entry; the last entry of all fills its slot. */
+	while (n < max && p->ncommitted > 0) {
+		out[n++] = p->done[--p->ncommitted];
+		p->done[p->ncommitted] = p->done[--p->ndone];
 	}
-	p->ndone = keep;
 	return n;
 }

@@ -21,7 +21,8 @@
  *
  * Stopping: rs_daemon_stop() stops the deliveries, closes the consumer,
  * waits (bounded by shutdown_timeout_ms) for queued positions, closes the
- * route cache, the HTTP listener and the lag timer, then calls on_stopped.
+ * route cache, the HTTP listener and its own handles, then calls
+ * on_stopped.
  *
  * Ownership: struct rs_daemon is embedded by its owner and must stay valid
  * until on_stopped has run.  cfg must outlive the daemon.  Loop thread.
@@ -51,6 +52,7 @@ struct rs_daemon {
 	uv_timer_t revoke_timer;	/* bounds a hand-off */
 	bool revoking;
 	uv_timer_t lag_timer;		/* measures event-loop lag */
+	uv_idle_t tombs;		/* writes due tombstones, a slice a turn */
 	uint64_t lag_last_ns;
 	size_t pending;		/* requests waiting for their route */
 	struct rs_buf record;		/* scratch for one progress record */

@@ -10,7 +10,8 @@
  * handled in an earlier life (a live delivery now resumed, or a finished
  * one), so that reading the request again does not start it twice.
  * `done` lists finished requests whose record can become a tombstone once
- * the group has committed past them.  `busy` counts what must settle
+ * the group has committed past them: its first `ncommitted` entries are
+ * past the commit (due, in no order), the rest are not yet.  `busy` counts what must settle
  * before a revocation completes: deliveries, route loads and progress
  * records not yet acknowledged.
  *
@@ -54,7 +55,7 @@ struct rs_part {
 	size_t nbuckets, nknown;
 	struct rs_queued *queue, **queue_tail;
 	int64_t *done;
-	size_t ndone, done_cap;
+	size_t ndone, ncommitted, done_cap;
 	size_t busy;
 };
 
@@ -84,8 +85,10 @@ int rs_part_enqueue(struct rs_part *p, int64_t offset, int64_t timestamp,
 struct rs_queued *rs_part_dequeue(struct rs_part *p);
 
 int rs_part_done_add(struct rs_part *p, int64_t offset);
-/* Removes and returns in *out (at most max) done offsets below `below`. */
-size_t rs_part_done_take(struct rs_part *p, int64_t below, int64_t *out,
-    size_t max);
+/* The group committed up to `below`: the done offsets below it become due.
+ * One pass over those not due yet; returns how many are due. */
+size_t rs_part_done_commit(struct rs_part *p, int64_t below);
+/* Removes and returns in *out at most max due offsets; O(1) each. */
+size_t rs_part_done_take(struct rs_part *p, int64_t *out, size_t max);
 
 #endif

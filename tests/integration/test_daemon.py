@@ -11,6 +11,7 @@ import subprocess
 import time
 
 import harness
+from kafka import KafkaConsumer, TopicPartition
 from harness import check, Cluster, Destinations, Positions, Routesim
 
 
@@ -67,6 +68,41 @@ def test_one_delivery():
         check(all(m.key == b"c1" for m in msgs), "key must be clientId")
         rs.wait_log("delivery finished route=five client=c1 positions=5")
         check(rs.count("CONFWARN") == 0, "config warnings:\n" + rs.log())
+
+
+def test_tombstones():
+    """Once the group commits past finished requests, each one's progress
+    record gets a tombstone - more than one slice's worth at a time."""
+    n = 300
+    with system("--interval", "5", "-X", "auto.commit.interval.ms=100",
+                "-X", "linger.ms=1") as (cluster, dest, rs, pos):
+        dest.line_route("two", 2)
+        # One key: all of them in one partition.
+        harness.send_requests(cluster, [{"clientId": "t%d" % i,
+                                         "routeId": "two"}
+                                        for i in range(n)])
+        pos.wait_finished(n)
+        consumer = KafkaConsumer(bootstrap_servers=cluster.bootstrap,
+                                 enable_auto_commit=False,
+                                 consumer_timeout_ms=200)
+        parts = [TopicPartition(harness.PROGRESS_TOPIC, p)
+                 for p in range(harness.REQUEST_PARTITIONS)]
+        consumer.assign(parts)
+        consumer.seek_to_beginning(*parts)
+        last = {}
+        deadline = time.time() + 30
+        try:
+            while time.time() < deadline:
+                for m in consumer:
+                    last[m.key] = m.value
+                if len(last) == n and all(v is None for v in last.values()):
+                    break
+        finally:
+            consumer.close()
+        done = sum(v is None for v in last.values())
+        check(len(last) == n and done == n,
+              "%d requests with records, %d tombstoned; want %d" %
+              (len(last), done, n))
 
 
 def test_shipped_routes():
