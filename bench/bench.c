@@ -33,6 +33,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -549,6 +550,7 @@ main(int argc, char *argv[])
 	struct rs_mock mock;
 	double t0, cpu = -1, cpu0, idle, steal, elapsed;
 	int64_t first_pos = -1, last_pos = -1;
+	int64_t write0 = INT64_MAX, write1 = 0, start1 = 0;	/* the burst */
 	long rss_kb = -1, threads = -1;
 	char *xs[MAX_X] = {"fetch.wait.max.ms=5"};
 	int nx = 1;
@@ -697,11 +699,18 @@ main(int argc, char *argv[])
 		}
 	}
 	elapsed = mono_s() - t0;
-	for (int i = 0; i < n; i++)
+	for (int i = 0; i < n; i++) {
+		if (ds[i].request_ts < write0)
+			write0 = ds[i].request_ts;
+		if (ds[i].request_ts > write1)
+			write1 = ds[i].request_ts;
 		if (ds[i].seen[0]) {
 			add(&starts, ds[i].first_ts - ds[i].ack_ts);
 			add(&written, ds[i].first_ts - ds[i].request_ts);
+			if (ds[i].first_ts > start1)
+				start1 = ds[i].first_ts;
 		}
+	}
 	cpu = cpu_seconds(pid) - cpu0;
 	steal = steal_seconds() - steal;
 	rss_kb = status_field(pid, "VmHWM");
@@ -748,6 +757,11 @@ main(int argc, char *argv[])
 		    "(request CreateTime -> first position)\n",
 		    (long long)pct(&written, .5), (long long)pct(&written, .99),
 		    (long long)pct(&written, 1));
+		/* What bounds start latency: a burst is started one request
+		 * after another on one loop. */
+		printf("  burst ms              requests written in %lld, all "
+		    "started %lld after the first was written\n",
+		    (long long)(write1 - write0), (long long)(start1 - write0));
 		printf("  routesim CPU          %.2f s, %.2f us per position; "
 		    "idle %.0f ms/s, net of idle %.2f us per position\n", cpu,
 		    us, idle * 1000, net);
@@ -761,7 +775,9 @@ main(int argc, char *argv[])
 		    "positions=%llu expected=%llu duplicates=%llu "
 		    "interval_p50=%lld interval_p99=%lld interval_max=%lld "
 		    "drift_p50=%lld drift_p99=%lld drift_max=%lld "
-		    "late_p99=%lld start_p99=%lld written_p99=%lld cpu_s=%.3f cpu_us_per_position=%.3f idle_cpu_ms_per_s=%.0f "
+		    "late_p99=%lld start_p99=%lld written_p99=%lld "
+		    "burst_write_ms=%lld burst_start_ms=%lld cpu_s=%.3f "
+		    "cpu_us_per_position=%.3f idle_cpu_ms_per_s=%.0f "
 		    "net_cpu_us_per_position=%.3f "
 		    "rss_mb=%.1f threads=%ld positions_per_s=%.0f steal_ms_per_s=%.0f\n", n, points,
 		    interval, nfinished, (unsigned long long)(received - dups),
@@ -771,7 +787,8 @@ main(int argc, char *argv[])
 		    (long long)pct(&intervals, 1), (long long)pct(&drifts, .5),
 		    (long long)pct(&drifts, .99), (long long)pct(&drifts, 1),
 		    (long long)pct(&late, .99), (long long)pct(&starts, .99),
-		    (long long)pct(&written, .99), cpu, us, idle * 1000, net,
+		    (long long)pct(&written, .99), (long long)(write1 - write0),
+		    (long long)(start1 - write0), cpu, us, idle * 1000, net,
 		    (double)rss_kb / 1024.0, threads,
 		    span > 0 ? (double)received / span : 0,
 		    elapsed > 0 ? steal * 1000 / elapsed : 0);
