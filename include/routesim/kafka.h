@@ -7,11 +7,11 @@
  * uv_poll_t watches, and every wake-up drains the queue (librdkafka writes
  * the fd only when a queue goes from empty to non-empty).  A large backlog
  * is drained in slices of about RS_KAFKA_SLICE_US per queue, with a
- * uv_idle_t carrying on, so due timers never wait long behind it.  A one-second fallback timer drains
- * both queues as well, so a lost wake-up costs at most a second and
- * max.poll.interval.ms can never expire.  All librdkafka callbacks
- * (messages, delivery reports, rebalances, errors and logs, routed with
- * log.queue) therefore run on the loop thread.
+ * uv_idle_t carrying on, so due timers never wait long behind it.  A
+ * one-second fallback timer drains both queues as well, so a lost wake-up
+ * costs at most a second and max.poll.interval.ms can never expire.  All
+ * librdkafka callbacks (messages, delivery reports, rebalances, errors and
+ * logs, routed with log.queue) therefore run on the loop thread.
  *
  * Properties: routesim's defaults first, then the user's (-X and the
  * original's sasl/security names), each given only to the client type

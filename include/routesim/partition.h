@@ -11,9 +11,9 @@
  * one), so that reading the request again does not start it twice.
  * `done` lists finished requests whose record can become a tombstone once
  * the group has committed past them: its first `ncommitted` entries are
- * past the commit (due, in no order), the rest are not yet.  `busy` counts what must settle
- * before a revocation completes: deliveries, route loads and progress
- * records not yet acknowledged.
+ * past the commit (due, in no order), the rest are not yet.  `busy`
+ * counts what must settle before a revocation completes: deliveries,
+ * route loads and progress records not yet acknowledged.
  *
  * Ownership: struct rs_parts owns its partitions and everything in them;
  * rs_parts_del() and rs_parts_free() release them.  Loop thread only.
