@@ -20,6 +20,7 @@
 /* A request whose route is being loaded (new or resumed delivery). */
 struct pending {
 	struct rs_route_wait wait;
+	struct pending *next;	/* in the daemon's resume queue */
 	struct rs_daemon *d;
 	struct rs_request req;
 	int32_t partition;
@@ -43,9 +44,13 @@ enum record_kind {
 
 /* Tombstones written per loop turn (about 0.15 ms). */
 #define TOMB_SLICE 128
+/* Restored deliveries resumed per loop turn (each sends its next position
+ * at once: about 0.1 ms). */
+#define RESUME_SLICE 32
 
 static void check_revoked(struct rs_daemon *d);
 static void on_tombs(uv_idle_t *h);
+static void on_resume(uv_idle_t *h);
 
 /* ---- Commits ---------------------------------------------------------- */
 
@@ -396,13 +401,34 @@ on_restore_record(void *ud, int32_t partition, const rd_kafka_message_t *m)
 		log_warnx("progress restore: out of memory");
 }
 
+/* The partition's restored deliveries have all been resumed: the requests
+ * read meanwhile go next, then the partition is read on. */
+static void
+restore_done(struct rs_daemon *d, struct rs_part *p)
+{
+	struct rs_queued *q;
+
+	while ((q = rs_part_dequeue(p)) != NULL) {
+		handle_request(d, p, q->offset, q->timestamp, q->payload,
+		    q->len);
+		free(q);
+	}
+	rs_kafka_resume(&d->kafka, p->id);
+	settle(d, p);	/* the restore itself */
+}
+
+/*
+ * Restored deliveries are queued and resumed RESUME_SLICE a loop turn
+ * (on_resume): after a crash a partition may hold tens of thousands, and
+ * the ticks of the other partitions must not wait for all of them.
+ */
 static void
 on_restore_end(void *ud, int32_t partition, int err)
 {
 	struct rs_daemon *d = ud;
 	struct rs_part *p = rs_parts_get(&d->parts, partition);
 	size_t resumed = 0, done = 0;
-	struct rs_queued *q;
+	int rc;
 
 	if (p == NULL)
 		return;
@@ -440,19 +466,68 @@ on_restore_end(void *ud, int32_t partition, int err)
 			pr->offset = k->offset;
 			pr->first = k->rec.next;
 			pr->resumed = true;
-			rs_metrics.deliveries_resumed++;
+			*d->resume_tail = pr;
+			d->resume_tail = &pr->next;
 			resumed++;
-			begin(d, p, pr);
 		}
 	log_info("restored partition=%d resumed=%zu finished=%zu queued=%s",
 	    partition, resumed, done, p->queue ? "yes" : "no");
-	while ((q = rs_part_dequeue(p)) != NULL) {
-		handle_request(d, p, q->offset, q->timestamp, q->payload,
-		    q->len);
-		free(q);
+	p->resuming = resumed;
+	if (resumed == 0) {
+		restore_done(d, p);
+		return;
 	}
-	rs_kafka_resume(&d->kafka, partition);
-	settle(d, p);
+	if (!uv_is_active((uv_handle_t *)&d->resumer) &&
+	    (rc = uv_idle_start(&d->resumer, on_resume)) != 0)
+		log_warnx("resume: %s", uv_strerror(rc));
+}
+
+static void
+on_resume(uv_idle_t *h)
+{
+	struct rs_daemon *d = h->data;
+	struct pending *pr;
+
+	for (int n = 0; n < RESUME_SLICE && (pr = d->resume_head); n++) {
+		/* Queued for active partitions only; a revocation takes its
+		 * own out (drop_resumes()). */
+		struct rs_part *p = rs_parts_get(&d->parts, pr->partition);
+
+		if ((d->resume_head = pr->next) == NULL)
+			d->resume_tail = &d->resume_head;
+		if (p == NULL || p->state != RS_PART_ACTIVE || d->stopping) {
+			rs_request_free(&pr->req);
+			free(pr);
+			if (p != NULL && --p->resuming == 0)
+				settle(d, p);	/* the restore itself */
+			continue;
+		}
+		rs_metrics.deliveries_resumed++;
+		begin(d, p, pr);
+		if (--p->resuming == 0)
+			restore_done(d, p);
+	}
+	if (d->resume_head == NULL)
+		uv_idle_stop(h);
+}
+
+/* Forgets the queued resumes of partition id (all when id < 0): the next
+ * owner restores them from their records. */
+static void
+drop_resumes(struct rs_daemon *d, int32_t id)
+{
+	struct pending **pp = &d->resume_head, *pr;
+
+	while ((pr = *pp) != NULL) {
+		if (id >= 0 && pr->partition != id) {
+			pp = &pr->next;
+			continue;
+		}
+		*pp = pr->next;
+		rs_request_free(&pr->req);
+		free(pr);
+	}
+	d->resume_tail = pp;
 }
 
 /* Completes the revocation once every revoking partition has settled. */
@@ -510,6 +585,11 @@ on_revoke(void *ud, const int32_t *ids, size_t n)
 		p->state = RS_PART_REVOKING;
 		while ((q = rs_part_dequeue(p)) != NULL)
 			free(q);	/* never stored: read again */
+		if (p->resuming > 0) {	/* the restore was not done */
+			drop_resumes(d, p->id);
+			p->resuming = 0;
+			settle(d, p);
+		}
 		stopped += rs_sched_stop(&d->sched, p->id);
 	}
 	log_info("handing off partitions=%zu deliveries=%zu", n, stopped);
@@ -662,13 +742,15 @@ on_handle_closed(uv_handle_t *h)
 static void
 close_rest(struct rs_daemon *d)
 {
-	d->closing = 4 + (d->cfg->http_listen != NULL);
+	d->closing = 5 + (d->cfg->http_listen != NULL);
 	rs_routes_close(&d->routes, on_routes_closed);
 	uv_close((uv_handle_t *)&d->lag_timer, on_handle_closed);
 	uv_close((uv_handle_t *)&d->revoke_timer, on_handle_closed);
 	/* Tombstones still due are written by the next owner, after it
 	 * restores their done records. */
 	uv_close((uv_handle_t *)&d->tombs, on_handle_closed);
+	drop_resumes(d, -1);	/* none left after the revocations */
+	uv_close((uv_handle_t *)&d->resumer, on_handle_closed);
 	if (d->cfg->http_listen != NULL)
 		rs_http_close(&d->http, on_http_closed);
 }
@@ -719,7 +801,10 @@ rs_daemon_start(struct rs_daemon *d, uv_loop_t *loop,
 	uv_timer_init(loop, &d->lag_timer);	/* cannot fail */
 	uv_timer_init(loop, &d->revoke_timer);
 	uv_idle_init(loop, &d->tombs);
+	uv_idle_init(loop, &d->resumer);
 	d->lag_timer.data = d->revoke_timer.data = d->tombs.data = d;
+	d->resumer.data = d;
+	d->resume_tail = &d->resume_head;
 	if ((rc = uv_timer_start(&d->lag_timer, on_lag_probe, LAG_PROBE_MS,
 	    LAG_PROBE_MS)) != 0) {
 		rs_errf(err, errlen, rc, "lag timer: %s", uv_strerror(rc));
@@ -747,6 +832,7 @@ fail:
 	uv_close((uv_handle_t *)&d->lag_timer, NULL);
 	uv_close((uv_handle_t *)&d->revoke_timer, NULL);
 	uv_close((uv_handle_t *)&d->tombs, NULL);
+	uv_close((uv_handle_t *)&d->resumer, NULL);
 	return rc;
 }
 

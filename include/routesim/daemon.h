@@ -41,6 +41,8 @@
 #include "routesim/partition.h"
 #include "routesim/routes.h"
 
+struct pending;
+
 struct rs_daemon {
 	uv_loop_t *loop;
 	const struct rs_config *cfg;
@@ -53,6 +55,8 @@ struct rs_daemon {
 	bool revoking;
 	uv_timer_t lag_timer;		/* measures event-loop lag */
 	uv_idle_t tombs;		/* writes due tombstones, a slice a turn */
+	uv_idle_t resumer;		/* resumes restored deliveries, likewise */
+	struct pending *resume_head, **resume_tail;	/* to resume, owned */
 	uint64_t lag_last_ns;
 	size_t pending;		/* requests waiting for their route */
 	struct rs_buf record;		/* scratch for one progress record */
