@@ -44,6 +44,8 @@ enum record_kind {
 
 /* Tombstones written per loop turn (about 0.15 ms). */
 #define TOMB_SLICE 128
+/* Requests kept while a partition restores before it is paused. */
+#define RESTORE_QUEUE_MAX 1000
 /* Restored deliveries resumed per loop turn (each sends its next position
  * at once: about 0.1 ms). */
 #define RESUME_SLICE 32
@@ -352,6 +354,14 @@ on_request(void *ud, const rd_kafka_message_t *m)
 			log_warnx("request dropped while restoring: out of "
 			    "memory partition=%d offset=%lld", p->id,
 			    (long long)m->offset);
+		/* A backlog waits in Kafka, not here.  Pausing now, after a
+		 * request has come, cannot race the assignment. */
+		if (p->nqueued >= RESTORE_QUEUE_MAX && !p->paused) {
+			log_info("partition=%d paused while restoring: %zu "
+			    "requests waiting", p->id, p->nqueued);
+			rs_kafka_pause(&d->kafka, p->id);
+			p->paused = true;
+		}
 		return;
 	}
 	handle_request(d, p, m->offset, ts, m->payload, m->len);
@@ -401,6 +411,15 @@ on_restore_record(void *ud, int32_t partition, const rd_kafka_message_t *m)
 		log_warnx("progress restore: out of memory");
 }
 
+static void
+unpause(struct rs_daemon *d, struct rs_part *p)
+{
+	if (p->paused) {
+		rs_kafka_resume(&d->kafka, p->id);
+		p->paused = false;
+	}
+}
+
 /* The partition's restored deliveries have all been resumed: the requests
  * read meanwhile go next, then the partition is read on. */
 static void
@@ -413,7 +432,7 @@ restore_done(struct rs_daemon *d, struct rs_part *p)
 		    q->len);
 		free(q);
 	}
-	rs_kafka_resume(&d->kafka, p->id);
+	unpause(d, p);
 	settle(d, p);	/* the restore itself */
 }
 
@@ -585,6 +604,7 @@ on_revoke(void *ud, const int32_t *ids, size_t n)
 		p->state = RS_PART_REVOKING;
 		while ((q = rs_part_dequeue(p)) != NULL)
 			free(q);	/* never stored: read again */
+		unpause(d, p);	/* or it stays paused when assigned again */
 		if (p->resuming > 0) {	/* the restore was not done */
 			drop_resumes(d, p->id);
 			p->resuming = 0;

@@ -413,9 +413,12 @@ log_error(const char *what, rd_kafka_error_t *error)
 
 /*
  * Both rebalance protocols, as kcat handles them.  An assignment is taken
- * at once but its partitions stay paused until the owner has restored
- * their progress; a revocation is completed only when the owner says its
- * deliveries have handed off (rs_kafka_revoke_done()).
+ * at once; a revocation is completed only when the owner says its
+ * deliveries have handed off (rs_kafka_revoke_done()).  Assigned
+ * partitions are not paused here: a pause right after an assign can make
+ * librdkafka drop the assignment's fetch start, leaving the partition
+ * never read (librdkafka issue #2190); the owner pauses one later, if
+ * at all (rs_kafka_pause()).
  */
 static void
 rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
@@ -433,12 +436,9 @@ rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 		if (cooperative(rk))
 			log_error("incremental assign",
 			    rd_kafka_incremental_assign(rk, parts));
-		else
-			ret = rd_kafka_assign(rk, parts);
-		if (ret == RD_KAFKA_RESP_ERR_NO_ERROR &&
-		    (ret = rd_kafka_pause_partitions(rk, parts)) !=
+		else if ((ret = rd_kafka_assign(rk, parts)) !=
 		    RD_KAFKA_RESP_ERR_NO_ERROR)
-			log_warnx("pause: %s", rd_kafka_err2str(ret));
+			log_warnx("assign: %s", rd_kafka_err2str(ret));
 		for (int i = 0; i < parts->cnt; i++)
 			k->cbs.on_assign(k->ud, parts->elems[i].partition);
 		break;
@@ -681,18 +681,31 @@ rs_kafka_restore(struct rs_kafka *k, int32_t partition)
 	return 0;
 }
 
-void
-rs_kafka_resume(struct rs_kafka *k, int32_t partition)
+static void
+pause_resume(struct rs_kafka *k, int32_t partition, bool pause)
 {
 	rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
 	rd_kafka_resp_err_t err;
 
 	rd_kafka_topic_partition_list_add(l, k->read_topic, partition);
-	if ((err = rd_kafka_resume_partitions(k->consumer, l)) !=
-	    RD_KAFKA_RESP_ERR_NO_ERROR)
-		log_warnx("resume partition=%d: %s", partition,
-		    rd_kafka_err2str(err));
+	err = pause ? rd_kafka_pause_partitions(k->consumer, l) :
+	    rd_kafka_resume_partitions(k->consumer, l);
+	if (err != RD_KAFKA_RESP_ERR_NO_ERROR)
+		log_warnx("%s partition=%d: %s", pause ? "pause" : "resume",
+		    partition, rd_kafka_err2str(err));
 	rd_kafka_topic_partition_list_destroy(l);
+}
+
+void
+rs_kafka_pause(struct rs_kafka *k, int32_t partition)
+{
+	pause_resume(k, partition, true);
+}
+
+void
+rs_kafka_resume(struct rs_kafka *k, int32_t partition)
+{
+	pause_resume(k, partition, false);
 }
 
 /*

@@ -187,6 +187,7 @@ rs_part_enqueue(struct rs_part *p, int64_t offset, int64_t timestamp,
 		memcpy(q->payload, payload, len);
 	*p->queue_tail = q;
 	p->queue_tail = &q->next;
+	p->nqueued++;
 	return 0;
 }
 
@@ -200,6 +201,7 @@ rs_part_dequeue(struct rs_part *p)
 	p->queue = q->next;
 	if (p->queue == NULL)
 		p->queue_tail = &p->queue;
+	p->nqueued--;
 	return q;
 }
 

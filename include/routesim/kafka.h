@@ -76,8 +76,8 @@ struct rs_kafka_cbs {
 	 * offset it was written for, and its opaque. */
 	void (*on_progress_delivery)(void *ud, int32_t partition,
 	    int64_t offset, void *opaque, rd_kafka_resp_err_t err);
-	/* The group assigned a request partition; it is paused until
-	 * rs_kafka_resume(). */
+	/* The group assigned a request partition; its requests start
+	 * arriving at once. */
 	void (*on_assign)(void *ud, int32_t partition);
 	/* The group takes these partitions away: the owner stops their
 	 * work and calls rs_kafka_revoke_done() (possibly at once). */
@@ -171,7 +171,11 @@ int rs_kafka_produce_progress(struct rs_kafka *k, int32_t partition,
 void rs_kafka_store_offset(struct rs_kafka *k, int32_t partition,
     int64_t next);
 
-/* Lets a request partition paused since on_assign be read. */
+/* Stops reading a request partition, and reads it on.  A partition must
+ * already have delivered a request when it is paused (then its fetching
+ * has surely started), and must be resumed before it is handed off
+ * (librdkafka keeps the pause across assignments). */
+void rs_kafka_pause(struct rs_kafka *k, int32_t partition);
 void rs_kafka_resume(struct rs_kafka *k, int32_t partition);
 
 /* Reads progress partition p from its beginning; on_restore_record for

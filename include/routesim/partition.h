@@ -2,9 +2,10 @@
  * partition.h - what the daemon keeps for each request partition it owns.
  *
  * A partition is RESTORING from its assignment until its progress
- * partition has been read to the end (its requests wait, paused, in
- * `queue`), then ACTIVE, then REVOKING from the group's revocation until
- * its deliveries have handed off.
+ * partition has been read to the end (its requests wait in `queue`, and
+ * the partition is paused once that holds many), then ACTIVE, then
+ * REVOKING from the group's revocation until its deliveries have handed
+ * off.
  *
  * `known` maps the offset of every request that progress records say was
  * handled in an earlier life (a live delivery now resumed, or a finished
@@ -21,6 +22,7 @@
 #ifndef ROUTESIM_PARTITION_H
 #define ROUTESIM_PARTITION_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -54,6 +56,8 @@ struct rs_part {
 	struct rs_known **known;	/* hash buckets */
 	size_t nbuckets, nknown;
 	struct rs_queued *queue, **queue_tail;
+	size_t nqueued;
+	bool paused;			/* by the daemon, while restoring */
 	int64_t *done;
 	size_t ndone, ncommitted, done_cap;
 	size_t busy;

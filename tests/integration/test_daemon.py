@@ -105,6 +105,35 @@ def test_tombstones():
               (len(last), done, n))
 
 
+def test_restore_backlog():
+    """Requests already waiting when routesim starts are read while it
+    restores: all are delivered, once, past the point where the partition
+    is paused (1,000 waiting)."""
+    n = 1500
+    cluster = Cluster()
+    dest = Destinations()
+    dest.line_route("one", 1)
+    # One key: all of them in one partition.
+    harness.send_requests(cluster, [{"clientId": "w%d" % i,
+                                     "routeId": "one"} for i in range(n)])
+    rs = Routesim(cluster, dest.path, "--interval", "5")
+    pos = Positions(cluster)
+    try:
+        pos.wait_finished(n, timeout=90)
+        clients = pos.by_client()
+        check(len(clients) == n and all(len(m) == 1
+                                        for m in clients.values()),
+              "%d clients, some more than once" % len(clients))
+        print("paused while restoring: %s" %
+              ("yes" if rs.count("paused while restoring") else "no"))
+        check(rs.stop() == 0, "exit status")
+    finally:
+        pos.close()
+        rs.stop()
+        cluster.close()
+        dest.close()
+
+
 def test_shipped_routes():
     """Routes 1-3 of destinations/ at once, with lnglat order."""
     cluster = Cluster()
