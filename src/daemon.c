@@ -604,7 +604,7 @@ on_revoke(void *ud, const int32_t *ids, size_t n)
 		p->state = RS_PART_REVOKING;
 		while ((q = rs_part_dequeue(p)) != NULL)
 			free(q);	/* never stored: read again */
-		unpause(d, p);	/* or it stays paused when assigned again */
+		unpause(d, p);	/* a pause may outlive the assignment */
 		if (p->resuming > 0) {	/* the restore was not done */
 			drop_resumes(d, p->id);
 			p->resuming = 0;

@@ -174,7 +174,7 @@ void rs_kafka_store_offset(struct rs_kafka *k, int32_t partition,
 /* Stops reading a request partition, and reads it on.  A partition must
  * already have delivered a request when it is paused (then its fetching
  * has surely started), and must be resumed before it is handed off
- * (librdkafka keeps the pause across assignments). */
+ * (librdkafka may keep a pause across assignments). */
 void rs_kafka_pause(struct rs_kafka *k, int32_t partition);
 void rs_kafka_resume(struct rs_kafka *k, int32_t partition);
 
