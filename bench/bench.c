@@ -361,9 +361,9 @@ warm_up_request(rd_kafka_t *producer)
 
 /*
  * The backend (rs-bench -B BOOTSTRAP N): on stdin, 'w' writes the
- * warm-up request; 'g' writes N requests at once, waits for every acknowledgement, and
- * writes each request's CreateTime and acknowledgement time (two
- * int64_t per request) to stdout.
+ * warm-up request; 'g' writes N requests at once, waits for every
+ * acknowledgement, and writes each request's CreateTime and
+ * acknowledgement time (two int64_t per request) to stdout.
  */
 static int
 backend(const char *bootstrap, int n)

@@ -155,9 +155,9 @@ on_committed(void *ud, int32_t partition, int64_t next)
 	struct rs_part *p = rs_parts_get(&d->parts, partition);
 	int rc;
 
-	if (p == NULL || rs_part_done_commit(p, next) == 0 ||
-	    uv_is_active((uv_handle_t *)&d->tombs))
+	if (p == NULL || rs_part_done_commit(p, next) == 0)
 		return;
+	/* A no-op when on_tombs() is already due. */
 	if ((rc = uv_idle_start(&d->tombs, on_tombs)) != 0)
 		log_warnx("tombstones: %s", uv_strerror(rc));
 }
@@ -496,8 +496,7 @@ on_restore_end(void *ud, int32_t partition, int err)
 		restore_done(d, p);
 		return;
 	}
-	if (!uv_is_active((uv_handle_t *)&d->resumer) &&
-	    (rc = uv_idle_start(&d->resumer, on_resume)) != 0)
+	if ((rc = uv_idle_start(&d->resumer, on_resume)) != 0)
 		log_warnx("resume: %s", uv_strerror(rc));
 }
 

@@ -743,8 +743,8 @@ drain(struct rs_kafka *k)
 	more |= drain_consumer(k);
 	more |= drain_producer(k);
 	more |= drain_reader(k);
-	if (more && !uv_is_active((uv_handle_t *)&k->more)) {
-		int rc = uv_idle_start(&k->more, on_more);
+	if (more) {
+		int rc = uv_idle_start(&k->more, on_more);	/* idempotent */
 
 		if (rc != 0)	/* the fallback timer will carry on */
 			log_warnx("uv_idle_start: %s", uv_strerror(rc));
