@@ -449,17 +449,28 @@ on_restore_end(void *ud, int32_t partition, int err)
 	size_t resumed = 0, done = 0;
 	int rc;
 
+	if (err != 0) {
+		/* Its requests cannot be served safely: none is read on (the
+		 * queued ones are not stored), and routesim stops. */
+		if (partition >= 0)
+			rs_log(RS_LOG_ERROR, "progress topic %s has no "
+			    "partition %d: it must have as many partitions "
+			    "as %s", d->cfg->progress_topic, partition,
+			    d->cfg->read_topic);
+		else
+			rs_log(RS_LOG_ERROR, "progress topic %s is not "
+			    "available: it must exist, with as many "
+			    "partitions as %s", d->cfg->progress_topic,
+			    d->cfg->read_topic);
+		rs_daemon_stop(d, 1);
+		if (p != NULL && p->state != RS_PART_ACTIVE)
+			settle(d, p);	/* the restore itself */
+		return;
+	}
 	if (p == NULL)
 		return;
 	if (p->state == RS_PART_REVOKING) {	/* revoked while restoring */
 		settle(d, p);
-		return;
-	}
-	if (err != 0) {
-		rs_log(RS_LOG_ERROR, "progress topic %s has no partition %d: "
-		    "it must be partitioned like %s", d->cfg->progress_topic,
-		    partition, d->cfg->read_topic);
-		rs_daemon_stop(d, 1);
 		return;
 	}
 	p->state = RS_PART_ACTIVE;

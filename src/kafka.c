@@ -332,6 +332,79 @@ stats_refresh(struct rs_kafka *k)
 }
 
 static void
+log_error(const char *what, rd_kafka_error_t *error)
+{
+	if (error == NULL)
+		return;
+	log_warnx("%s: %s", what, rd_kafka_error_string(error));
+	rd_kafka_error_destroy(error);
+}
+
+/* The errors that say a progress partition does not exist. */
+static bool
+missing_partition(int err)
+{
+	return err == RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION ||
+	    err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART ||
+	    err == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC;
+}
+
+/* Partition p's restore is over: read to its end (err 0), or it does not
+ * exist (-ENOENT). */
+static void
+restore_end(struct rs_kafka *k, int32_t partition, int err)
+{
+	rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+
+	rd_kafka_topic_partition_list_add(l, k->progress_topic, partition);
+	log_error("restore unassign", rd_kafka_incremental_unassign(k->reader,
+	    l));
+	rd_kafka_topic_partition_list_destroy(l);
+	k->cbs.on_restore_end(k->ud, partition, err);
+}
+
+/*
+ * librdkafka 2.0 reports an assigned partition that the topic does not
+ * have as an error event naming it ("TOPIC [N]: ..."), not as a message
+ * of that partition: without this the restore would wait for it forever.
+ * A partition no longer assigned to the reader has been dealt with
+ * already (the event may come more than once).
+ */
+static void
+restore_unavailable(struct rs_kafka *k, const char *reason)
+{
+	size_t tlen = strlen(k->progress_topic);
+	rd_kafka_topic_partition_list_t *l = NULL;
+	rd_kafka_resp_err_t err;
+	bool assigned;
+	char *end;
+	long v;
+
+	if (strncmp(reason, k->progress_topic, tlen) != 0 ||
+	    strncmp(reason + tlen, " [", 2) != 0 ||
+	    (v = strtol(reason + tlen + 2, &end, 10)) < 0 || v > INT32_MAX ||
+	    *end != ']') {
+		/* Not the form expected: the partition is unknown, the
+		 * owner is told all the same. */
+		log_debug("progress restore: %s", reason);
+		k->cbs.on_restore_end(k->ud, -1, -ENOENT);
+		return;
+	}
+	if ((err = rd_kafka_assignment(k->reader, &l)) !=
+	    RD_KAFKA_RESP_ERR_NO_ERROR) {
+		log_warnx("progress restore: %s", rd_kafka_err2str(err));
+		return;
+	}
+	assigned = rd_kafka_topic_partition_list_find(l, k->progress_topic,
+	    (int32_t)v) != NULL;
+	rd_kafka_topic_partition_list_destroy(l);
+	log_debug("progress restore: %s%s", reason, assigned ? "" :
+	    " (no longer restoring)");
+	if (assigned)
+		restore_end(k, (int32_t)v, -ENOENT);
+}
+
+static void
 error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 {
 	struct rs_kafka *k = opaque;
@@ -353,6 +426,10 @@ error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 			stats_drop(rk, &k->pstats);
 			k->producer_brokers_up = 0;
 		}
+	}
+	if (rk == k->reader && missing_partition(err)) {
+		restore_unavailable(k, reason);
+		return;
 	}
 	/* Transient: librdkafka retries by itself. */
 	log_warnx("kafka client=%s error=%s: %s", rd_kafka_name(rk),
@@ -400,15 +477,6 @@ static bool
 cooperative(rd_kafka_t *rk)
 {
 	return strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0;
-}
-
-static void
-log_error(const char *what, rd_kafka_error_t *error)
-{
-	if (error == NULL)
-		return;
-	log_warnx("%s: %s", what, rd_kafka_error_string(error));
-	rd_kafka_error_destroy(error);
 }
 
 /*
@@ -634,25 +702,15 @@ drain_reader(struct rs_kafka *k)
 	rs_kafka_watch_rearm(&k->rwatch);
 	for (n = 1;; n++) {
 		rd_kafka_message_t *m = rd_kafka_consumer_poll(k->reader, 0);
-		rd_kafka_topic_partition_list_t *l;
 
 		if (m == NULL)
 			break;
 		if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
 			k->cbs.on_restore_record(k->ud, m->partition, m);
-		} else if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF ||
-		    m->err == RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION ||
-		    m->err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART ||
-		    m->err == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC) {
-			l = rd_kafka_topic_partition_list_new(1);
-			rd_kafka_topic_partition_list_add(l, k->progress_topic,
-			    m->partition);
-			log_error("restore unassign",
-			    rd_kafka_incremental_unassign(k->reader, l));
-			rd_kafka_topic_partition_list_destroy(l);
-			k->cbs.on_restore_end(k->ud, m->partition,
-			    m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF ? 0 :
-			    -ENOENT);
+		} else if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+			restore_end(k, m->partition, 0);
+		} else if (missing_partition(m->err)) {
+			restore_end(k, m->partition, -ENOENT);
 		} else {
 			log_warnx("progress restore: %s partition=%d",
 			    rd_kafka_message_errstr(m), m->partition);

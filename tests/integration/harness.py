@@ -39,11 +39,11 @@ def check(cond, what):
 class Cluster:
     """rs-mockcluster in a child process."""
 
-    def __init__(self, brokers=1):
+    def __init__(self, brokers=1, progress_partitions=REQUEST_PARTITIONS):
         self.proc = subprocess.Popen(
             [MOCK, "-b", str(brokers),
              "%s:%d" % (READ_TOPIC, REQUEST_PARTITIONS),
-             "%s:%d" % (PROGRESS_TOPIC, REQUEST_PARTITIONS),
+             "%s:%d" % (PROGRESS_TOPIC, progress_partitions),
              "%s:%d" % (PRODUCE_TOPIC, POSITION_PARTITIONS)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         line = self.proc.stdout.readline().split()

@@ -311,6 +311,29 @@ def test_fatal_error():
         dest.close()
 
 
+def test_progress_partitions():
+    """A progress topic with fewer partitions than the request topic
+    stops routesim with status 1, saying which partition is missing,
+    instead of leaving that partition's requests unserved."""
+    cluster = Cluster(progress_partitions=harness.REQUEST_PARTITIONS - 1)
+    dest = Destinations()
+    try:
+        dest.line_route("r", 5)
+        missing = harness.REQUEST_PARTITIONS - 1
+        rs = Routesim(cluster, dest.path, "--interval", "20")
+        rc = rs.proc.wait(timeout=30)
+        rs.reader.join(timeout=5)
+        check(rc == 1, "exit status %d:\n%s" % (rc, rs.log()))
+        want = ("error progress topic %s has no partition %d: it must have "
+                "as many partitions as %s" % (harness.PROGRESS_TOPIC,
+                                              missing, harness.READ_TOPIC))
+        check(rs.count(want) == 1, rs.log())
+        check(rs.count("hand-off not settled") == 0, rs.log())
+    finally:
+        cluster.close()
+        dest.close()
+
+
 def test_kcat_clients():
     """kcat plays kafka-console-producer and kafka-console-consumer."""
     with system("--interval", "10") as (cluster, dest, rs, pos):
