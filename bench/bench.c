@@ -22,7 +22,12 @@
  * with "BENCH ".  Blocking calls are fine here: this is not the daemon.
  *
  * usage: rs-bench [-n N] [-p POINTS] [-i INTERVAL_MS] [-P PARTITIONS]
- *                 [-t TIMEOUT_S] [-X PROP=VALUE]... ROUTESIM
+ *                 [-t TIMEOUT_S] [-r] [-X PROP=VALUE]... ROUTESIM
+ *
+ * -r adds lateness per point index: round k is every delivery's position
+ * k, so a round that routesim makes heavier (progress records every
+ * --progress-every points, done records at the last) stands out from
+ * rounds delayed by whatever else ran then.
  *
  * -X passes a librdkafka property to routesim.  By default the benchmark
  * passes fetch.wait.max.ms=5: the mock broker holds a fetch for that long
@@ -532,8 +537,8 @@ static void
 usage(const char *prog)
 {
 	fprintf(stderr, "usage: %s [-n N] [-p POINTS] [-i INTERVAL_MS] "
-	    "[-P PARTITIONS] [-t TIMEOUT_S] [-X PROP=VALUE]... ROUTESIM\n",
-	    prog);
+	    "[-P PARTITIONS] [-t TIMEOUT_S] [-r] [-X PROP=VALUE]... "
+	    "ROUTESIM\n", prog);
 	exit(2);
 }
 
@@ -544,6 +549,8 @@ main(int argc, char *argv[])
 	int timeout_s = 600, c, nfinished = 0, rparts;
 	struct samples intervals = {0}, drifts = {0}, starts = {0}, late = {0};
 	struct samples written = {0};
+	struct samples *rounds = NULL;	/* -r: lateness per point index */
+	int by_round = 0;
 	uint64_t received = 0, dups = 0, expected;
 	char dir[] = "/tmp/rs-bench-XXXXXX", listen[32], ivs[16], err[512];
 	struct delivery *ds;
@@ -561,13 +568,14 @@ main(int argc, char *argv[])
 
 	if (argc == 4 && strcmp(argv[1], "-B") == 0)
 		return backend(argv[2], atoi(argv[3]));
-	while ((c = getopt(argc, argv, "n:p:i:P:t:X:")) != -1) {
+	while ((c = getopt(argc, argv, "n:p:i:P:t:rX:")) != -1) {
 		switch (c) {
 		case 'n': n = atoi(optarg); break;
 		case 'p': points = atoi(optarg); break;
 		case 'i': interval = atoi(optarg); break;
 		case 'P': partitions = atoi(optarg); break;
 		case 't': timeout_s = atoi(optarg); break;
+		case 'r': by_round = 1; break;
 		case 'X':
 			if (nx == MAX_X)
 				usage(argv[0]);
@@ -580,6 +588,9 @@ main(int argc, char *argv[])
 	    interval < 1 || partitions < 1)
 		usage(argv[0]);
 	expected = (uint64_t)n * (uint64_t)points;
+	if (by_round &&
+	    (rounds = calloc((size_t)points, sizeof(*rounds))) == NULL)
+		return 1;
 	if ((ds = calloc((size_t)n, sizeof(*ds))) == NULL)
 		return 1;
 	for (int i = 0; i < n; i++) {
@@ -684,6 +695,8 @@ main(int argc, char *argv[])
 		}
 		d->seen[pos.seq] = 1;
 		add(&late, create - pos.scheduled);
+		if (rounds != NULL)
+			add(&rounds[pos.seq], create - pos.scheduled);
 		if (pos.seq == 0)
 			d->first_ts = create;
 		else if (d->seen[0])
@@ -771,6 +784,15 @@ main(int argc, char *argv[])
 		    span > 0 ? (double)received / span : 0, elapsed);
 		printf("  CPU stolen by the VM  %.0f ms per second of the run\n",
 		    elapsed > 0 ? steal * 1000 / elapsed : 0);
+		for (int k = 0; rounds != NULL && k < points; k++) {
+			struct samples *r = &rounds[k];
+
+			qsort(r->v, r->n, sizeof(int64_t), cmp64);
+			printf("  round %-5d late ms   p50 %lld  p99 %lld  max "
+			    "%lld\n", k, (long long)pct(r, .5),
+			    (long long)pct(r, .99), (long long)pct(r, 1));
+			free(r->v);
+		}
 		printf("BENCH n=%d points=%d interval_ms=%d finished=%d "
 		    "positions=%llu expected=%llu duplicates=%llu "
 		    "interval_p50=%lld interval_p99=%lld interval_max=%lld "
@@ -804,6 +826,7 @@ main(int argc, char *argv[])
 	free(starts.v);
 	free(late.v);
 	free(written.v);
+	free(rounds);
 	{
 		char path[600];
 
