@@ -74,6 +74,19 @@ struct samples {
 	size_t n, cap;
 };
 
+/* calloc() or exit: the benchmark cannot go on without its memory. */
+static void *
+xcalloc(size_t n, size_t size)
+{
+	void *p = calloc(n, size);
+
+	if (p == NULL) {
+		perror("calloc");
+		exit(1);
+	}
+	return p;
+}
+
 static void
 add(struct samples *s, int64_t v)
 {
@@ -93,6 +106,14 @@ cmp64(const void *a, const void *b)
 	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
 
 	return (x > y) - (x < y);
+}
+
+/* qsort() wants a valid pointer even for no samples. */
+static void
+sort(struct samples *s)
+{
+	if (s->n > 0)
+		qsort(s->v, s->n, sizeof(*s->v), cmp64);
 }
 
 static int64_t
@@ -374,17 +395,16 @@ static int
 backend(const char *bootstrap, int n)
 {
 	rd_kafka_t *rk = request_producer(bootstrap);
-	int64_t *times = calloc((size_t)n * 2, sizeof(*times));
-	char go;
+	int64_t *times = xcalloc((size_t)n * 2, sizeof(*times));
+	char go = 0;
+	int rc = 1;
 
-	if (times == NULL)
-		return 1;
 	/* 'w': the warm-up request, which also loads the topic's metadata;
 	 * 'g': the burst. */
 	while (read(STDIN_FILENO, &go, 1) == 1 && go == 'w')
 		warm_up_request(rk);
 	if (go != 'g')
-		return 1;
+		goto out;
 	for (int i = 0; i < n; i++) {
 		char json[96], key[16];
 		int len = snprintf(json, sizeof(json),
@@ -403,19 +423,21 @@ backend(const char *bootstrap, int n)
 	}
 	if (rd_kafka_flush(rk, 30000) != RD_KAFKA_RESP_ERR_NO_ERROR) {
 		fprintf(stderr, "backend: requests not acknowledged\n");
-		return 1;
+		goto out;
 	}
-	rd_kafka_destroy(rk);
 	for (size_t off = 0, len = (size_t)n * 2 * sizeof(*times);
 	    off < len;) {
 		ssize_t w = write(STDOUT_FILENO, (char *)times + off, len - off);
 
 		if (w <= 0)
-			return 1;
+			goto out;
 		off += (size_t)w;
 	}
+	rc = 0;
+out:
+	rd_kafka_destroy(rk);
 	free(times);
-	return 0;
+	return rc;
 }
 
 /*
@@ -588,19 +610,16 @@ main(int argc, char *argv[])
 	    interval < 1 || partitions < 1)
 		usage(argv[0]);
 	expected = (uint64_t)n * (uint64_t)points;
-	if (by_round &&
-	    (rounds = calloc((size_t)points, sizeof(*rounds))) == NULL)
-		return 1;
-	if ((ds = calloc((size_t)n, sizeof(*ds))) == NULL)
-		return 1;
+	if (by_round)
+		rounds = xcalloc((size_t)points, sizeof(*rounds));
+	ds = xcalloc((size_t)n, sizeof(*ds));
 	for (int i = 0; i < n; i++) {
 		ds[i].last_seq = -1;
-		if ((ds[i].seen = calloc((size_t)points, 1)) == NULL)
-			return 1;
+		ds[i].seen = xcalloc((size_t)points, 1);
 	}
 	if (mkdtemp(dir) == NULL || write_route(dir, points) != 0) {
 		perror("route folder");
-		return 1;
+		exit(1);
 	}
 	/* The mock keeps at most 5 MB per partition and drops the oldest
 	 * data beyond that: N requests must fit before they are read. */
@@ -610,7 +629,7 @@ main(int argc, char *argv[])
 	    rs_mock_topic(&mock, PROGRESS_TOPIC, rparts) != 0 ||
 	    rs_mock_topic(&mock, POS_TOPIC, partitions) != 0) {
 		fprintf(stderr, "mock cluster: %s\n", err);
-		return 1;
+		exit(1);
 	}
 	snprintf(listen, sizeof(listen), "127.0.0.1:%d",
 	    20000 + (int)(getpid() % 20000));
@@ -622,7 +641,7 @@ main(int argc, char *argv[])
 		if (tries > 300 || waitpid(pid, &status, WNOHANG) == pid) {
 			fprintf(stderr, "routesim did not become ready\n");
 			kill(pid, SIGKILL);
-			return 1;
+			exit(1);
 		}
 		usleep(100000);
 	}
@@ -634,7 +653,7 @@ main(int argc, char *argv[])
 	    &results)) < 0) {
 		perror("backend");
 		kill(pid, SIGKILL);
-		return 1;
+		exit(1);
 	}
 	yield_cores();
 	cons = position_consumer(rs_mock_bootstraps(&mock), partitions);
@@ -654,7 +673,7 @@ main(int argc, char *argv[])
 	    !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
 		fprintf(stderr, "backend failed\n");
 		kill(pid, SIGKILL);
-		return 1;
+		exit(1);
 	}
 	t0 = mono_s();
 
@@ -731,11 +750,11 @@ main(int argc, char *argv[])
 	kill(pid, SIGTERM);
 	waitpid(pid, &status, 0);
 
-	qsort(intervals.v, intervals.n, sizeof(int64_t), cmp64);
-	qsort(drifts.v, drifts.n, sizeof(int64_t), cmp64);
-	qsort(starts.v, starts.n, sizeof(int64_t), cmp64);
-	qsort(late.v, late.n, sizeof(int64_t), cmp64);
-	qsort(written.v, written.n, sizeof(int64_t), cmp64);
+	sort(&intervals);
+	sort(&drifts);
+	sort(&starts);
+	sort(&late);
+	sort(&written);
 	{
 		double span = last_pos > first_pos ?
 		    (double)(last_pos - first_pos) / 1000.0 : 0;
@@ -787,7 +806,7 @@ main(int argc, char *argv[])
 		for (int k = 0; rounds != NULL && k < points; k++) {
 			struct samples *r = &rounds[k];
 
-			qsort(r->v, r->n, sizeof(int64_t), cmp64);
+			sort(r);
 			printf("  round %-5d late ms   p50 %lld  p99 %lld  max "
 			    "%lld\n", k, (long long)pct(r, .5),
 			    (long long)pct(r, .99), (long long)pct(r, 1));

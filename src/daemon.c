@@ -305,7 +305,7 @@ handle_request(struct rs_daemon *d, struct rs_part *p, int64_t offset,
 	int rc;
 
 	rs_metrics.requests_received++;
-	if ((rc = rs_offsets_add(&p->offsets, offset)) != 0) {
+	if (rs_offsets_add(&p->offsets, offset) != 0) {
 		log_debug("request partition=%d offset=%lld read twice", p->id,
 		    (long long)offset);
 		return;

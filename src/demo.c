@@ -356,7 +356,9 @@ rs_demo_run(struct rs_config *cfg)
 		if (send_request(&dm, dm.seen[i].route, dm.seen[i].client) != 0)
 			demo_stop(&dm, 1);
 out:
-	rc = uv_run(&dm.loop, UV_RUN_DEFAULT);
+	/* Returns once every handle is closed; uv_loop_close() below says
+	 * if one is not. */
+	uv_run(&dm.loop, UV_RUN_DEFAULT);
 	if (dm.wq != NULL)
 		rd_kafka_queue_destroy(dm.wq);
 	if (dm.mq != NULL)

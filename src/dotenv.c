@@ -176,7 +176,7 @@ parse_bare(struct scan *s, char *out)
 static int
 parse_assignment(struct scan *s, char *key, char *value)
 {
-	size_t klen;
+	size_t klen = 0;
 	int rc;
 
 	if ((rc = parse_key(s, key, &klen)) != 0)

@@ -48,7 +48,8 @@ static int
 load_scopes(void)
 {
 	char *buf = NULL, *line, *save = NULL;
-	size_t len = 0, cap = 0;
+	struct prop_scope *v = NULL, *grown;
+	size_t len = 0, n = 0, cap = 0;
 	FILE *f;
 
 	if (scopes != NULL)
@@ -63,28 +64,34 @@ load_scopes(void)
 	for (line = strtok_r(buf, "\n", &save); line != NULL;
 	    line = strtok_r(NULL, "\n", &save)) {
 		char name[128], scope[8];
-		struct prop_scope *grown;
 
 		if (sscanf(line, "%127s | %7s |", name, scope) != 2 ||
 		    strcmp(name, "Property") == 0 || scope[1] != '\0')
 			continue;
-		if (nscopes == cap) {
+		if (n == cap) {
 			cap = cap ? cap * 2 : 256;
-			if ((grown = realloc(scopes, cap * sizeof(*grown))) ==
-			    NULL)
+			if ((grown = realloc(v, cap * sizeof(*grown))) == NULL)
 				goto nomem;
-			scopes = grown;
+			v = grown;
 		}
-		if ((scopes[nscopes].name = strdup(name)) == NULL)
+		if ((v[n].name = strdup(name)) == NULL)
 			goto nomem;
-		scopes[nscopes++].scope = scope[0];
+		v[n++].scope = scope[0];
 	}
 	free(buf);
+	if (n == 0) {
+		free(v);
+		return -ENOENT;
+	}
+	scopes = v;
+	nscopes = n;
 	atexit(free_scopes);
-	return nscopes > 0 ? 0 : -ENOENT;
+	return 0;
 nomem:
 	free(buf);
-	free_scopes();
+	while (n > 0)
+		free(v[--n].name);
+	free(v);
 	return -ENOMEM;
 }
 
@@ -867,7 +874,7 @@ new_reader(struct rs_kafka *k, const struct rs_config *cfg, char *err,
 		{"statistics.interval.ms", "0"},
 		{"client.id", "routesim-restore"},
 	};
-	rd_kafka_conf_t *conf;
+	rd_kafka_conf_t *conf = NULL;
 	char group[512];
 	int rc;
 

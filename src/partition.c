@@ -161,7 +161,7 @@ rs_part_known_del(struct rs_part *p, int64_t offset)
 {
 	struct rs_known **slot = bucket(p, offset), *k;
 
-	while ((k = *slot) != NULL && k->offset != offset)
+	for (k = *slot; k != NULL && k->offset != offset; k = *slot)
 		slot = &k->next;
 	if (k == NULL)
 		return;

@@ -134,7 +134,7 @@ rs_route_parse(const char *buf, size_t len, const char *id,
 			maxlines++;
 	if ((r = calloc(1, sizeof(*r))) == NULL ||
 	    (r->id = strdup(id)) == NULL ||
-	    (r->points = malloc(maxlines * sizeof(*r->points))) == NULL ||
+	    (r->points = calloc(maxlines, sizeof(*r->points))) == NULL ||
 	    (r->pair_off = malloc((maxlines + 1) * sizeof(uint32_t))) ==
 	    NULL ||
 	    (r->pairs = malloc(maxlines * RS_PAIR_MAX)) == NULL) {
