@@ -7,12 +7,12 @@ cd "$(dirname "$0")/../.."
 
 case "${1:-}" in
 c)
-	# Static analysis of the daemon, the benchmark and the mock broker
-	# helper: cppcheck, then clang's analyzer through clang-tidy.  Left
-	# out: the C11 Annex K "insecure API" advice (snprintf, memcpy), the
-	# opt-in checks (struct padding), and clang 14's va_list check, which
-	# flags every va_start()/vsnprintf() pair.
-	files="src/*.c bench/bench.c tests/mockcluster.c"
+	# Static analysis of every C file (daemon, tests, fuzzers, benchmark):
+	# cppcheck, then clang's analyzer through clang-tidy.  Left out: the
+	# C11 Annex K "insecure API" advice (snprintf, memcpy), the opt-in
+	# checks (struct padding), and clang 14's va_list check, which flags
+	# every va_start()/vsnprintf() pair.
+	files="src/*.c tests/*.c tests/unit/*.c tests/fuzz/*.c bench/*.c"
 	# shellcheck disable=SC2086  # the lists are split on purpose
 	cppcheck --quiet --error-exitcode=1 --std=c11 \
 	    --enable=warning,performance,portability -D_GNU_SOURCE -Iinclude \
@@ -21,7 +21,7 @@ c)
 	clang-tidy --quiet --warnings-as-errors='*' \
 	    --checks='-*,clang-analyzer-*,-clang-analyzer-security.insecureAPI.*,-clang-analyzer-optin.*,-clang-analyzer-valist.Uninitialized' \
 	    $files -- -std=c17 -D_GNU_SOURCE -DRS_VERSION='"lint"' -Iinclude \
-	    $(pkg-config --cflags rdkafka libuv libcjson)
+	    $(pkg-config --cflags rdkafka libuv libcjson cmocka)
 	;;
 shell)
 	# Every shell script in the repository, found by name or by shebang.

@@ -74,7 +74,7 @@ test_defaults(void **state)
 
 	(void)state;
 	assert_int_equal(load(&cfg, env, err, sizeof(err), "--env-file",
-	    "/dev/null", NULL), 0);
+	    "/dev/null", (char *)NULL), 0);
 	assert_string_equal(cfg.bootstrap_servers, "localhost:9092");
 	assert_string_equal(cfg.read_topic, "route.new-direction");
 	assert_string_equal(cfg.produce_topic, "route.new-position");
@@ -104,7 +104,7 @@ test_precedence(void **state)
 	    "sasl.password=dotenv-secret\n"
 	    "SomethingElse=ignored\n");
 	assert_int_equal(load(&cfg, env, err, sizeof(err), "--env-file",
-	    envfile, "--produce-topic", "from-flag", NULL), 0);
+	    envfile, "--produce-topic", "from-flag", (char *)NULL), 0);
 	assert_string_equal(cfg.produce_topic, "from-flag");	/* flag */
 	assert_string_equal(cfg.read_topic, "from-env");	/* env */
 	assert_string_equal(cfg.group_id, "from-dotenv");	/* .env */
@@ -128,7 +128,7 @@ test_empty_values_are_unset(void **state)
 	write_env("security.protocol=\"\"\nsasl.mechanisms=\"\"\n"
 	    "sasl.username=\"\"\nsasl.password=\"\"\nKafkaReadTopic=\n");
 	assert_int_equal(load(&cfg, env, err, sizeof(err), "--env-file",
-	    envfile, NULL), 0);
+	    envfile, (char *)NULL), 0);
 	assert_int_equal(cfg.nkafka_props, 0);
 	assert_string_equal(cfg.bootstrap_servers, "localhost:9092");
 	assert_string_equal(cfg.read_topic, "route.new-direction");
@@ -147,7 +147,7 @@ test_x_passthrough(void **state)
 	assert_int_equal(load(&cfg, env, err, sizeof(err), "--env-file",
 	    "/dev/null", "-X", "linger.ms=20", "-X", "linger.ms=30",
 	    "-X", "security.protocol=plaintext",
-	    "-X", "auto.offset.reset=latest", NULL), 0);
+	    "-X", "auto.offset.reset=latest", (char *)NULL), 0);
 	assert_int_equal(cfg.nkafka_props, 3);
 	/* -X beats the environment; the last -X of a name wins. */
 	assert_string_equal(prop(&cfg, "security.protocol"), "plaintext");
@@ -158,14 +158,14 @@ test_x_passthrough(void **state)
 	rs_config_free(&cfg);
 
 	assert_int_equal(load(&cfg, env, err, sizeof(err), "--env-file",
-	    "/dev/null", "-X", "no.such.property=1", NULL), 0);
+	    "/dev/null", "-X", "no.such.property=1", (char *)NULL), 0);
 	assert_int_equal(rs_kafka_check_config(&cfg, err, sizeof(err)),
 	    -EINVAL);
 	assert_non_null(strstr(err, "no.such.property"));
 	rs_config_free(&cfg);
 
 	assert_int_equal(load(&cfg, env, err, sizeof(err), "--env-file",
-	    "/dev/null", "-X", "linger.ms=banana", NULL), 0);
+	    "/dev/null", "-X", "linger.ms=banana", (char *)NULL), 0);
 	assert_int_equal(rs_kafka_check_config(&cfg, err, sizeof(err)),
 	    -EINVAL);
 	assert_non_null(strstr(err, "linger.ms"));
@@ -195,19 +195,19 @@ static void
 test_invalid_values_name_the_setting(void **state)
 {
 	(void)state;
-	expect_usage_error("--interval", "--interval", "0", NULL);
-	expect_usage_error("--interval", "--interval", "12x", NULL);
-	expect_usage_error("--interval", "-i", "-5", NULL);
+	expect_usage_error("--interval", "--interval", "0", (char *)NULL);
+	expect_usage_error("--interval", "--interval", "12x", (char *)NULL);
+	expect_usage_error("--interval", "-i", "-5", (char *)NULL);
 	expect_usage_error("--position-order", "--position-order", "xy",
-	    NULL);
-	expect_usage_error("--log-level", "--log-level", "loud", NULL);
-	expect_usage_error("unknown flag --nope", "--nope", NULL);
-	expect_usage_error("missing value", "--interval", NULL);
-	expect_usage_error("-X foo", "-X", "foo", NULL);
-	expect_usage_error("unexpected argument", "stray", NULL);
-	expect_usage_error("--serve is only valid", "--serve", NULL);
+	    (char *)NULL);
+	expect_usage_error("--log-level", "--log-level", "loud", (char *)NULL);
+	expect_usage_error("unknown flag --nope", "--nope", (char *)NULL);
+	expect_usage_error("missing value", "--interval", (char *)NULL);
+	expect_usage_error("-X foo", "-X", "foo", (char *)NULL);
+	expect_usage_error("unexpected argument", "stray", (char *)NULL);
+	expect_usage_error("--serve is only valid", "--serve", (char *)NULL);
 	expect_usage_error("/nonexistent/.env", "--env-file",
-	    "/nonexistent/.env", NULL);
+	    "/nonexistent/.env", (char *)NULL);
 }
 
 static void
@@ -220,19 +220,19 @@ test_invalid_env_and_dotenv(void **state)
 
 	(void)state;
 	assert_int_equal(load(&cfg, env, err, sizeof(err), "--env-file",
-	    "/dev/null", NULL), -EINVAL);
+	    "/dev/null", (char *)NULL), -EINVAL);
 	assert_non_null(strstr(err, "ROUTESIM_INTERVAL_MS (environment)"));
 	rs_config_free(&cfg);
 
 	write_env("A=1\nROUTESIM_POSITION_ORDER=sideways\n");
 	assert_int_equal(load(&cfg, ok_env, err, sizeof(err), "--env-file",
-	    envfile, NULL), -EINVAL);
+	    envfile, (char *)NULL), -EINVAL);
 	assert_non_null(strstr(err, ":2: ROUTESIM_POSITION_ORDER (.env)"));
 	rs_config_free(&cfg);
 
 	write_env("A=1\nbroken line\n");
 	assert_int_equal(load(&cfg, ok_env, err, sizeof(err), "--env-file",
-	    envfile, NULL), -EINVAL);
+	    envfile, (char *)NULL), -EINVAL);
 	assert_non_null(strstr(err, "line 2"));
 	rs_config_free(&cfg);
 }
@@ -248,7 +248,7 @@ test_modes_and_print(void **state)
 
 	(void)state;
 	assert_int_equal(load(&cfg, env, err, sizeof(err), "--env-file",
-	    "/dev/null", "--demo", "--serve", "2", "3", NULL), 0);
+	    "/dev/null", "--demo", "--serve", "2", "3", (char *)NULL), 0);
 	assert_int_equal(cfg.mode, RS_MODE_DEMO);
 	assert_true(cfg.serve);
 	assert_int_equal(cfg.ndemo_routes, 2);
@@ -257,7 +257,7 @@ test_modes_and_print(void **state)
 
 	assert_int_equal(load(&cfg, env, err, sizeof(err), "--env-file",
 	    "/dev/null", "--print-config", "-X", "sasl.password=hunter2",
-	    "-X", "ssl.key.password=k", "-b", "broker:1", NULL), 0);
+	    "-X", "ssl.key.password=k", "-b", "broker:1", (char *)NULL), 0);
 	out = open_memstream(&buf, &len);
 	rs_config_print(&cfg, out);
 	fclose(out);
