@@ -82,7 +82,9 @@ struct rs_kafka_cbs {
 	/* The group takes these partitions away: the owner stops their
 	 * work and calls rs_kafka_revoke_done() (possibly at once). */
 	void (*on_revoke)(void *ud, const int32_t *partitions, size_t n);
-	/* A record of progress partition p (restore), then its end. */
+	/* A record of progress partition p (restore), then its end: err 0,
+	 * or -ENOENT when the progress topic has no such partition
+	 * (partition -1 when librdkafka did not say which). */
 	void (*on_restore_record)(void *ud, int32_t partition,
 	    const rd_kafka_message_t *m);
 	void (*on_restore_end)(void *ud, int32_t partition, int err);
