@@ -85,12 +85,28 @@ reject(struct rs_daemon *d, struct rs_part *p, int64_t offset,
 
 /* ---- Progress records ------------------------------------------------- */
 
+/*
+ * A topic refuses every write (rs_kafka_refused(): it does not exist, or
+ * routesim may not write to it).  Carrying on would take every request
+ * and serve none, so routesim stops: the deliveries hand off as usual and
+ * the requests not started stay unread until the topic is fixed.
+ */
+static void
+refused(struct rs_daemon *d, const char *topic, rd_kafka_resp_err_t err)
+{
+	if (d->exit_code == 0)	/* the first says it */
+		rs_log(RS_LOG_ERROR, "topic %s refuses writes: %s; stopping",
+		    topic, rd_kafka_err2str(err));
+	rs_daemon_stop(d, 1);
+}
+
 static void
 write_record(struct rs_daemon *d, struct rs_part *p, enum record_kind kind,
     int64_t offset, const struct rs_progress *rec)
 {
 	char *value = NULL;
 	size_t len = 0;
+	int rc;
 
 	if (rec != NULL) {
 		rs_buf_reset(&d->record);
@@ -103,10 +119,13 @@ write_record(struct rs_daemon *d, struct rs_part *p, enum record_kind kind,
 		}
 		len = rs_progress_encode(rec, value);
 	}
-	/* On failure (logged) the request is read again later. */
-	if (rs_kafka_produce_progress(&d->kafka, p->id, offset, value, len,
-	    (void *)(uintptr_t)kind) == 0)
+	/* On failure the request is read again later. */
+	rc = rs_kafka_produce_progress(&d->kafka, p->id, offset, value, len,
+	    (void *)(uintptr_t)kind);
+	if (rc == 0)
 		p->busy++;
+	else if (rc == -EPERM)
+		refused(d, d->cfg->progress_topic, rd_kafka_last_error());
 }
 
 static void
@@ -128,7 +147,9 @@ on_record_delivered(void *ud, int32_t partition, int64_t offset,
 	struct rs_daemon *d = ud;
 	struct rs_part *p = rs_parts_get(&d->parts, partition);
 
-	if (err != RD_KAFKA_RESP_ERR_NO_ERROR)
+	if (rs_kafka_refused(err))
+		refused(d, d->cfg->progress_topic, err);
+	else if (err != RD_KAFKA_RESP_ERR_NO_ERROR)
 		log_warnx("progress record failed: %s partition=%d offset=%lld",
 		    rd_kafka_err2str(err), partition, (long long)offset);
 	if (p == NULL)
@@ -196,6 +217,14 @@ on_progress(void *ud, const struct rs_delivery_state *st)
 
 	if (p != NULL)
 		write_state(d, p, REC_PROGRESS, st);
+}
+
+static void
+on_refused(void *ud, rd_kafka_resp_err_t err)
+{
+	struct rs_daemon *d = ud;
+
+	refused(d, d->cfg->produce_topic, err);
 }
 
 static void
@@ -816,7 +845,7 @@ rs_daemon_start(struct rs_daemon *d, uv_loop_t *loop,
 		.on_fatal = on_fatal,
 		.on_stopped = on_kafka_stopped,
 	};
-	struct rs_sched_hooks hooks = {on_progress, on_ended, NULL};
+	struct rs_sched_hooks hooks = {on_progress, on_ended, on_refused, NULL};
 	int rc;
 
 	memset(d, 0, sizeof(*d));

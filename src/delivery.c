@@ -28,6 +28,7 @@ struct rs_delivery {
 	uint32_t acked;			/* positions 0..acked-1 acknowledged */
 	uint32_t inflight;		/* produced, not yet reported */
 	bool closed, failed;
+	bool refused;			/* the topic refused a position */
 	struct rs_delivery_list *list;	/* active, paused or NULL */
 	struct rs_delivery *prev, *nextd;
 	char text[];			/* key, NUL, then prefix */
@@ -168,6 +169,23 @@ schedule(struct rs_delivery *d)
 	}
 }
 
+/*
+ * The topic refused a position as a whole: the configuration is wrong,
+ * not this delivery.  It stops where it is - nothing after the refused
+ * position counts as acknowledged, so the resume point stays exact - and
+ * the owner is told.
+ */
+static void
+refused(struct rs_delivery *d, rd_kafka_resp_err_t err)
+{
+	struct rs_sched *s = d->sched;
+
+	d->refused = true;
+	if (d->list != NULL)	/* not ended yet */
+		end(d);
+	s->hooks.refused(s->hooks.ud, err);
+}
+
 /* Sends position d->next and arms the timer for the one after. */
 static void
 tick(struct rs_delivery *d, uint64_t now)
@@ -192,6 +210,11 @@ tick(struct rs_delivery *d, uint64_t now)
 		rs_metrics.producer_queue_full++;
 		list_del(d);
 		list_add(&s->paused, d);
+		return;
+	}
+	if (rc == -EPERM) {
+		rs_metrics.positions_failed++;
+		refused(d, rd_kafka_last_error());
 		return;
 	}
 	if (rc != 0) {
@@ -286,7 +309,7 @@ rs_sched_report(struct rs_sched *s, void *opaque, rd_kafka_resp_err_t err)
 	struct rs_delivery_state st;
 
 	d->inflight--;
-	if (err == RD_KAFKA_RESP_ERR_NO_ERROR && !d->failed) {
+	if (err == RD_KAFKA_RESP_ERR_NO_ERROR && !d->failed && !d->refused) {
 		rs_metrics.positions_delivered++;
 		d->acked++;
 		if (d->acked % s->progress_every == 0 &&
@@ -294,6 +317,9 @@ rs_sched_report(struct rs_sched *s, void *opaque, rd_kafka_resp_err_t err)
 			st = state_of(d);
 			s->hooks.progress(s->hooks.ud, &st);
 		}
+	} else if (rs_kafka_refused(err)) {
+		rs_metrics.positions_failed++;
+		refused(d, err);
 	} else if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
 		rs_metrics.positions_failed++;
 		if (!d->failed)

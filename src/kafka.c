@@ -1098,6 +1098,21 @@ fail:
 
 /* ---- Produce ---------------------------------------------------------- */
 
+bool
+rs_kafka_refused(rd_kafka_resp_err_t err)
+{
+	switch (err) {
+	case RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC:
+	case RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART:
+	case RD_KAFKA_RESP_ERR_TOPIC_EXCEPTION:
+	case RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED:
+	case RD_KAFKA_RESP_ERR_CLUSTER_AUTHORIZATION_FAILED:
+		return true;
+	default:
+		return false;
+	}
+}
+
 int
 rs_kafka_produce(struct rs_kafka *k, const void *key, size_t keylen,
     const void *payload, size_t len, void *opaque)
@@ -1119,6 +1134,8 @@ rs_kafka_produce(struct rs_kafka *k, const void *key, size_t keylen,
 		k->full = true;
 		return -ENOBUFS;
 	}
+	if (rs_kafka_refused(err))
+		return -EPERM;
 	log_warnx("produce to %s: %s", rd_kafka_topic_name(k->ptopic),
 	    rd_kafka_err2str(err));
 	return -EIO;
@@ -1136,6 +1153,8 @@ rs_kafka_produce_progress(struct rs_kafka *k, int32_t partition,
 		k->queued++;
 		return 0;
 	}
+	if (rs_kafka_refused(rd_kafka_last_error()))
+		return -EPERM;
 	log_warnx("progress record partition=%d offset=%lld: %s", partition,
 	    (long long)offset, rd_kafka_err2str(rd_kafka_last_error()));
 	return -EIO;

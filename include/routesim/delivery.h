@@ -27,7 +27,7 @@
  * AND every position it produced has had its delivery report - so a
  * report never finds freed memory.  It then ends as finished (all
  * acknowledged), failed (a position failed for good) or stopped (by a
- * hand-off or shutdown).
+ * hand-off or shutdown, or because the topic refused its positions).
  *
  * Ownership: struct rs_sched is embedded by its owner; it owns its
  * deliveries and the route reference each holds.  Loop thread only.
@@ -72,6 +72,10 @@ struct rs_sched_hooks {
 	/* The delivery is over and every report is in. */
 	void (*ended)(void *ud, const struct rs_delivery_state *st,
 	    enum rs_delivery_end how);
+	/* The position topic refused a position (rs_kafka_refused()): the
+	 * delivery stops where it is, as at a hand-off, not as failed -
+	 * the topic is at fault, not the delivery. */
+	void (*refused)(void *ud, rd_kafka_resp_err_t err);
 	void *ud;
 };
 

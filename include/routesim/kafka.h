@@ -153,9 +153,17 @@ int rs_kafka_start(struct rs_kafka *k, uv_loop_t *loop,
     char *err, size_t errlen);
 
 /*
+ * True for an error that says a topic refuses every write - it does not
+ * exist, or this client may not write to it: the configuration is wrong,
+ * not the message, and every other message would fail the same way.
+ */
+bool rs_kafka_refused(rd_kafka_resp_err_t err);
+
+/*
  * Queues one message (copied) to the position topic.  Returns 0; -ENOBUFS
- * when the local queue is full (on_room follows); -EIO for any other
- * failure, logged here.
+ * when the local queue is full (on_room follows); -EPERM when the topic
+ * refuses writes (rs_kafka_refused(); rd_kafka_last_error() says which),
+ * left to the caller to report; -EIO for any other failure, logged here.
  */
 int rs_kafka_produce(struct rs_kafka *k, const void *key, size_t keylen,
     const void *payload, size_t len, void *opaque);
@@ -164,7 +172,7 @@ int rs_kafka_produce(struct rs_kafka *k, const void *key, size_t keylen,
  * Queues a progress record (value NULL: a tombstone) for request
  * partition p, key = the request's offset.  Progress records ignore the
  * position back-pressure threshold, so a hand-off never waits on a full
- * queue.  Returns 0 or -EIO (logged).
+ * queue.  Returns 0, -EPERM (as rs_kafka_produce()) or -EIO (logged).
  */
 int rs_kafka_produce_progress(struct rs_kafka *k, int32_t partition,
     int64_t offset, const void *value, size_t len, void *opaque);

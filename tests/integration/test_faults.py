@@ -178,6 +178,31 @@ def test_broker_outage():
         check(rs.stop() == 0, "exit status")
 
 
+def test_refused_topic():
+    """The position topic refuses writes: routesim stops with status 1
+    instead of ending deliveries as failed (done); a restart finishes
+    them once the topic takes writes again, nothing lost."""
+    clients = ["t%d" % i for i in range(10)]
+    with world(40) as (cluster, dest, pos):
+        rs = running(cluster, dest, 20)
+        request(cluster, clients)
+        pos.wait_count(50)
+        # TOPIC_AUTHORIZATION_FAILED (29) on Produce (ApiKey 0): permanent,
+        # for the next two produce requests.
+        cluster.command("err 0 29 2")
+        rc = rs.proc.wait(timeout=60)
+        rs.reader.join(timeout=5)
+        check(rc == 1, "exit status %d:\n%s" % (rc, rs.log()))
+        check(rs.count("refuses writes: Broker: Topic authorization "
+                       "failed; stopping") == 1, rs.log())
+        check(rs.count("delivery failed") == 0 and rs.count(" failed=0 "),
+              "a delivery ended as failed:\n" + rs.log())
+        rs = start(cluster, dest, "--interval", "20")
+        pos.wait_finished(len(clients), timeout=90)
+        judge(pos, 40, clients, 2 * EVERY + 2, 1)
+        check(rs.stop() == 0, "exit status")
+
+
 def test_two_instances():
     """A second instance joins, the first leaves, during 500 deliveries."""
     npoints = 200
