@@ -29,6 +29,13 @@ struct pending {
 	bool resumed;
 };
 
+static void
+pending_free(struct pending *pr)
+{
+	rs_request_free(&pr->req);
+	free(pr);
+}
+
 /*
  * What a progress record is for.  A record costs no allocation: its kind
  * rides to the delivery report as the message's opaque, and the report
@@ -295,8 +302,7 @@ on_route(struct rs_route_wait *w, struct rs_route *route, int rc,
 	}
 	if (p != NULL)
 		settle(d, p);
-	rs_request_free(&pr->req);
-	free(pr);
+	pending_free(pr);
 }
 
 /* Finds the route of pr and starts it, now or when the route is loaded;
@@ -317,8 +323,7 @@ begin(struct rs_daemon *d, struct rs_part *p, struct pending *pr)
 		start_delivery(d, p, route, pr);
 	else
 		log_warnx("route %s: %s", pr->req.route_id, uv_strerror(rc));
-	rs_request_free(&pr->req);
-	free(pr);
+	pending_free(pr);
 }
 
 /* ---- Requests --------------------------------------------------------- */
@@ -554,8 +559,7 @@ on_resume(uv_idle_t *h)
 		if ((d->resume_head = pr->next) == NULL)
 			d->resume_tail = &d->resume_head;
 		if (p == NULL || p->state != RS_PART_ACTIVE || d->stopping) {
-			rs_request_free(&pr->req);
-			free(pr);
+			pending_free(pr);
 			if (p != NULL && --p->resuming == 0)
 				settle(d, p);	/* the restore itself */
 			continue;
@@ -582,8 +586,7 @@ drop_resumes(struct rs_daemon *d, int32_t id)
 			continue;
 		}
 		*pp = pr->next;
-		rs_request_free(&pr->req);
-		free(pr);
+		pending_free(pr);
 	}
 	d->resume_tail = pp;
 }

@@ -105,11 +105,17 @@ class Routesim:
     def stop(self, sig=signal.SIGTERM, timeout=20):
         if self.proc.poll() is None:
             self.proc.send_signal(sig)
+        return self.wait_exit(timeout)
+
+    def wait_exit(self, timeout):
+        """Waits for routesim to exit (killing it after timeout seconds);
+        returns its status once its log is all read."""
         try:
             rc = self.proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             self.proc.kill()
-            raise Failure("routesim did not stop within %ds" % timeout)
+            raise Failure("routesim did not stop within %ds:\n%s" %
+                          (timeout, self.log()))
         self.reader.join(timeout=5)
         return rc
 

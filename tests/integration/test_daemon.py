@@ -301,8 +301,7 @@ def test_fatal_error():
         # OUT_OF_ORDER_SEQUENCE_NUMBER on Produce (ApiKey 0): fatal for an
         # idempotent producer.
         cluster.command("err 0 45 3")
-        rc = rs.proc.wait(timeout=30)
-        rs.reader.join(timeout=5)
+        rc = rs.wait_exit(30)
         check(rc == 1, "exit status %d" % rc)
         check(rs.count("error kafka fatal error") == 1, rs.log())
         check(rs.count("failed=1") == 1, "delivery reported failed")
@@ -321,8 +320,7 @@ def test_progress_partitions():
         dest.line_route("r", 5)
         missing = harness.REQUEST_PARTITIONS - 1
         rs = Routesim(cluster, dest.path, "--interval", "20")
-        rc = rs.proc.wait(timeout=30)
-        rs.reader.join(timeout=5)
+        rc = rs.wait_exit(30)
         check(rc == 1, "exit status %d:\n%s" % (rc, rs.log()))
         want = ("error progress topic %s has no partition %d: it must have "
                 "as many partitions as %s" % (harness.PROGRESS_TOPIC,

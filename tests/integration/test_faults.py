@@ -190,8 +190,7 @@ def test_refused_topic():
         # TOPIC_AUTHORIZATION_FAILED (29) on Produce (ApiKey 0): permanent,
         # for the next two produce requests.
         cluster.command("err 0 29 2")
-        rc = rs.proc.wait(timeout=60)
-        rs.reader.join(timeout=5)
+        rc = rs.wait_exit(60)
         check(rc == 1, "exit status %d:\n%s" % (rc, rs.log()))
         check(rs.count("refuses writes: Broker: Topic authorization "
                        "failed; stopping") == 1, rs.log())
