@@ -10,13 +10,14 @@ scripts/deps.sh
 jobs=$(nproc 2>/dev/null || echo 2)
 
 echo "== build (gcc, -Werror) and test"
-cmake -S . -B build -DCMAKE_C_COMPILER=gcc >/dev/null
+cmake -S . -B build -DCMAKE_C_COMPILER=gcc -DROUTESIM_REQUIRE_TEST_DEPS=ON \
+    >/dev/null
 cmake --build build -j "$jobs"
 (cd build && ctest -j "$jobs" --output-on-failure)
 
 echo "== build (clang, ASan + UBSan) and test"
 cmake -S . -B build-asan -DCMAKE_C_COMPILER=clang -DROUTESIM_SANITIZE=ON \
-    -DCMAKE_BUILD_TYPE=Debug >/dev/null
+    -DCMAKE_BUILD_TYPE=Debug -DROUTESIM_REQUIRE_TEST_DEPS=ON >/dev/null
 cmake --build build-asan -j "$jobs"
 (cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
     UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
@@ -24,6 +25,6 @@ cmake --build build-asan -j "$jobs"
 
 echo "== build fuzzers (clang, libFuzzer + ASan + UBSan), replay corpus, fuzz briefly"
 cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang -DROUTESIM_FUZZ=ON \
-    -DROUTESIM_TESTS=OFF -DCMAKE_BUILD_TYPE=Debug >/dev/null
+    -DBUILD_TESTING=OFF -DCMAKE_BUILD_TYPE=Debug >/dev/null
 cmake --build build-fuzz -j "$jobs"
 (cd build-fuzz && ctest -j "$jobs" --output-on-failure)
