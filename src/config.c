@@ -62,7 +62,7 @@ static const struct setting settings[] = {
 	{"interval", 'i', "ROUTESIM_INTERVAL_MS", "MS", T_MS, F(interval_ms),
 	    "500", 1, 3600000, "time between two positions of a delivery"},
 	{"position-order", 0, "ROUTESIM_POSITION_ORDER", "latlng|lnglat",
-	    T_ORDER, F(position_order), "latlng", 0, 0,
+	    T_ORDER, F(position_order), "lnglat", 0, 0,
 	    "order of the pair in \"position\" (see README)"},
 	{"shutdown-timeout", 0, "ROUTESIM_SHUTDOWN_TIMEOUT_MS", "MS", T_MS,
 	    F(shutdown_timeout_ms), "10000", 0, 3600000,

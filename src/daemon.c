@@ -371,6 +371,12 @@ handle_request(struct rs_daemon *d, struct rs_part *p, int64_t offset,
 		free(pr);
 		return;
 	}
+	if (pr->req.client_id_defaulted) {
+		rs_metrics.requests_defaulted_client_id++;
+		log_debug("request without a string clientId partition=%d "
+		    "offset=%lld: served with clientId \"\"", p->id,
+		    (long long)offset);
+	}
 	begin(d, p, pr);
 }
 

@@ -63,6 +63,12 @@ rs_metrics_render(struct rs_buf *b, const struct rs_metrics_state *st)
 		rs_buf_printf(b, "routesim_requests_rejected_total"
 		    "{reason=\"%s\"} %llu\n", rs_reject_name((enum rs_reject)i),
 		    (unsigned long long)m->requests_rejected[i]);
+	header(b, "routesim_requests_defaulted_total", "counter",
+	    "Requests served with a default for a missing field, as the "
+	    "original serves them.");
+	rs_buf_printf(b, "routesim_requests_defaulted_total"
+	    "{field=\"clientId\"} %llu\n",
+	    (unsigned long long)m->requests_defaulted_client_id);
 	gauge(b, "routesim_deliveries_active", "Deliveries streaming now.",
 	    (double)m->deliveries_active);
 	counter(b, "routesim_deliveries_started_total", "Deliveries started.",

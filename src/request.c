@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 static const char *const reject_names[RS_REJECT_COUNT] = {
 	"too_large", "bad_json", "bad_field", "bad_route_id",
@@ -141,7 +142,8 @@ plain_string(const char **p, const char *end, size_t *len)
 
 /*
  * What every backend sends: {"clientId":"..","routeId":".."}, the two
- * members in either order, blanks wherever JSON allows them, no escapes.
+ * members in either order (names in any case), blanks wherever JSON allows
+ * them, no escapes.
  * Building and freeing a cJSON tree was 45 % of a request's cost on the
  * loop; this reads that shape in place.  It returns -1 for anything else
  * (another member, another type, an escape, a duplicate), and the caller
@@ -169,11 +171,11 @@ parse_plain(const char *p, const char *end, const char **route,
 		p = blanks(p, end);
 		if ((value = plain_string(&p, end, &vlen)) == NULL)
 			return -1;
-		if (klen == 7 && memcmp(key, "routeId", 7) == 0 &&
+		if (klen == 7 && strncasecmp(key, "routeId", 7) == 0 &&
 		    *route == NULL) {
 			*route = value;
 			*rlen = vlen;
-		} else if (klen == 8 && memcmp(key, "clientId", 8) == 0 &&
+		} else if (klen == 8 && strncasecmp(key, "clientId", 8) == 0 &&
 		    *client == NULL) {
 			*client = value;
 			*clen = vlen;
@@ -189,19 +191,31 @@ parse_plain(const char *p, const char *end, const char **route,
 
 /* ---- Anything else, with cJSON ---------------------------------------- */
 
-/* Returns the string value of field name, or NULL with a message. */
-static const char *
-string_field(const cJSON *obj, const char *name, char *err, size_t errlen)
+/*
+ * The original decodes a request with Go's encoding/json into a struct
+ * with fields tagged "routeId" and "clientId", ignoring errors: a member
+ * name matches a field whatever its case (for these two names Go's case
+ * folding is ASCII's), the last string given for a field wins, and any
+ * other value (null included) leaves the field as it was.  field[0] is
+ * routeId, field[1] clientId; seen[i] tells whether a member named it.
+ */
+static void
+go_fields(const cJSON *obj, const cJSON *field[2], bool seen[2])
 {
-	const cJSON *item = cJSON_GetObjectItemCaseSensitive(obj, name);
+	static const char *const names[2] = {"routeId", "clientId"};
 
-	if (item == NULL)
-		snprintf(err, errlen, "%s is missing", name);
-	else if (!cJSON_IsString(item) || item->valuestring == NULL)
-		snprintf(err, errlen, "%s is not a string", name);
-	else
-		return item->valuestring;
-	return NULL;
+	field[0] = field[1] = NULL;
+	seen[0] = seen[1] = false;
+	for (const cJSON *m = obj->child; m != NULL; m = m->next) {
+		for (int i = 0; i < 2; i++) {
+			if (m->string == NULL ||
+			    strcasecmp(m->string, names[i]) != 0)
+				continue;
+			seen[i] = true;
+			if (cJSON_IsString(m) && m->valuestring != NULL)
+				field[i] = m;
+		}
+	}
 }
 
 int
@@ -209,7 +223,8 @@ rs_request_parse_json(const void *buf, size_t len, struct rs_request *req,
     enum rs_reject *why, char *err, size_t errlen)
 {
 	const char *client, *route, *end = NULL;
-	char what[64];
+	const cJSON *field[2];
+	bool seen[2];
 	cJSON *root;
 	int rc;
 
@@ -235,14 +250,19 @@ rs_request_parse_json(const void *buf, size_t len, struct rs_request *req,
 		    "NUL character (\\u0000) in a string");
 		goto out;
 	}
-	if ((route = string_field(root, "routeId", what, sizeof(what))) ==
-	    NULL || (client = string_field(root, "clientId", what,
-	    sizeof(what))) == NULL) {
-		rc = reject(why, RS_REJECT_BAD_FIELD, err, errlen, "%s", what);
+	go_fields(root, field, seen);
+	if (field[0] == NULL) {
+		rc = reject(why, RS_REJECT_BAD_FIELD, err, errlen,
+		    "routeId is %s", seen[0] ? "not a string" : "missing");
 		goto out;
 	}
+	/* The original runs such a delivery with an empty clientId. */
+	client = field[1] != NULL ? field[1]->valuestring : "";
+	route = field[0]->valuestring;
 	rc = take_ids(req, route, strlen(route), client, strlen(client), why,
 	    err, errlen);
+	if (rc == 0)
+		req->client_id_defaulted = field[1] == NULL;
 out:
 	cJSON_Delete(root);
 	return rc;

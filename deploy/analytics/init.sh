@@ -20,9 +20,9 @@ wait_for() {
 }
 
 wait_for "$ES"
-case "${ROUTESIM_POSITION_ORDER:-latlng}" in
-lnglat) order='"lat": 1, "lon": 0' ;;
-*) order='"lat": 0, "lon": 1' ;;
+case "${ROUTESIM_POSITION_ORDER:-lnglat}" in
+latlng) order='"lat": 0, "lon": 1' ;;
+*) order='"lat": 1, "lon": 0' ;;
 esac
 sed "s/\"lat\": 0, \"lon\": 1/$order/" "$DIR/ingest-pipeline.json" |
     curl -fsS -X PUT -H 'Content-Type: application/json' --data-binary @- \

@@ -23,6 +23,7 @@ extern const unsigned rs_lateness_bounds_ms[RS_LATENESS_BUCKETS];
 struct rs_metrics {
 	uint64_t requests_received;
 	uint64_t requests_rejected[RS_REJECT_COUNT];
+	uint64_t requests_defaulted_client_id;	/* served with clientId "" */
 	uint64_t deliveries_started;	/* new or resumed */
 	uint64_t deliveries_resumed;	/* from a progress record */
 	uint64_t deliveries_finished;	/* every position acknowledged */

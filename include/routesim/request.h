@@ -3,11 +3,16 @@
  *
  *   {"clientId":"1","routeId":"1"}
  *
- * Both fields must be JSON strings.  routeId must be a plain name
- * ([A-Za-z0-9_-], 1 to RS_ROUTE_ID_MAX bytes) so it can never name a file
- * outside the route folder.  clientId may be empty (backends send "" when a
- * route is started over REST) but must be valid UTF-8 without NUL.  Other
- * fields are ignored, as the original ignores them.
+ * Read as the original reads it (Go's encoding/json into a struct, errors
+ * ignored) wherever that is safe: member names match in any case
+ * ({"RouteId":"1"}), the last string given for a field wins, and a
+ * clientId that is missing, null or not a string is taken as "" (the
+ * original runs such a delivery; client_id_defaulted says so).  routeId
+ * must be a JSON string and a plain name ([A-Za-z0-9_-], 1 to
+ * RS_ROUTE_ID_MAX bytes) so it can never name a file outside the route
+ * folder.  clientId may be empty (backends send "" when a route is started
+ * over REST) but must be valid UTF-8 without NUL.  Other fields are
+ * ignored, as the original ignores them.
  *
  * Also defines the reasons a request is rejected, shared by every module
  * that rejects one and by the metrics.
@@ -45,6 +50,7 @@ const char *rs_reject_name(enum rs_reject why);
 struct rs_request {
 	char *client_id;
 	char *route_id;
+	bool client_id_defaulted;	/* no string clientId: "" taken */
 };
 
 /* True if id is a plain route name (see above). */

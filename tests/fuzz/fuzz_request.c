@@ -37,7 +37,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (ref_rc != rc)
 			abort();
 		if (rc == 0 && (strcmp(r.route_id, ref.route_id) != 0 ||
-		    strcmp(r.client_id, ref.client_id) != 0))
+		    strcmp(r.client_id, ref.client_id) != 0 ||
+		    r.client_id_defaulted != ref.client_id_defaulted))
 			abort();
 		if (rc == -EINVAL && (why != ref_why ||
 		    strcmp(err, ref_err) != 0))

@@ -31,6 +31,10 @@ class Failure(Exception):
     pass
 
 
+class Skip(Exception):
+    """Raised by a test that cannot run here; reported as a skip."""
+
+
 def check(cond, what):
     if not cond:
         raise Failure(what)
@@ -192,10 +196,13 @@ class Positions:
 
 
 class Destinations:
-    """A temporary route folder."""
+    """A temporary route folder, inside a temporary folder of its own (so
+    a test can put a file beside it, to be reached with "../")."""
 
     def __init__(self):
-        self.path = tempfile.mkdtemp(prefix="routesim-dest-")
+        self.base = tempfile.mkdtemp(prefix="routesim-dest-")
+        self.path = os.path.join(self.base, "destinations")
+        os.mkdir(self.path)
 
     def write(self, route_id, text):
         with open(os.path.join(self.path, route_id + ".txt"), "w") as f:
@@ -208,19 +215,26 @@ class Destinations:
         return [(round(a, 4), round(b, 4)) for a, b in pts]
 
     def close(self):
-        shutil.rmtree(self.path, ignore_errors=True)
+        shutil.rmtree(self.base, ignore_errors=True)
+
+
+SKIP_STATUS = 77  # the tests' SKIP_RETURN_CODE in ctest
 
 
 def run(tests):
-    """Runs tests[name] for the name in argv[1], or all of them."""
+    """Runs tests[name] for the name in argv[1], or all of them.  Exits 1
+    if one failed, SKIP_STATUS if all were skipped, else 0."""
     names = sys.argv[1:] or list(tests)
-    passed = failed = 0
+    passed = failed = skipped = 0
     for name in names:
         start = time.time()
         try:
             tests[name]()
             passed += 1
             print("ok - %s (%.1f s)" % (name, time.time() - start))
+        except Skip as e:
+            skipped += 1
+            print("skip - %s: %s" % (name, e))
         except Exception as e:  # report every kind of failure the same way
             failed += 1
             print("not ok - %s: %s: %s" % (name, type(e).__name__, e))
@@ -230,5 +244,7 @@ def run(tests):
                 rs.proc.wait()
         Routesim.started.clear()
         sys.stdout.flush()
-    print("%d passed, %d failed" % (passed, failed))
-    sys.exit(1 if failed else 0)
+    print("%d passed, %d failed, %d skipped" % (passed, failed, skipped))
+    if failed:
+        sys.exit(1)
+    sys.exit(SKIP_STATUS if skipped and not passed else 0)

@@ -37,7 +37,9 @@ def system(*args, routes=None, env=None):
         dest.close()
 
 
-def expected(route_id, client_id, points, order="latlng"):
+def expected(route_id, client_id, points, order="lnglat"):
+    """The original's bytes; lnglat is routesim's default, as the
+    original's."""
     out = []
     for i, (lat, lng) in enumerate(points):
         a, b = (lat, lng) if order == "latlng" else (lng, lat)
@@ -135,10 +137,10 @@ def test_restore_backlog():
 
 
 def test_shipped_routes():
-    """Routes 1-3 of destinations/ at once, with lnglat order."""
+    """Routes 1-3 of destinations/ at once, with latlng order."""
     cluster = Cluster()
     rs = Routesim(cluster, os.path.join(harness.SOURCE, "destinations"),
-                  "--interval", "5", "--position-order", "lnglat")
+                  "--interval", "5", "--position-order", "latlng")
     pos = Positions(cluster)
     try:
         rs.wait_log("assigned partitions")
@@ -153,7 +155,7 @@ def test_shipped_routes():
                 pts = [tuple(float(x) for x in line.split(","))
                        for line in f.read().split("\n") if line.strip()]
             got = [m.value for m in clients["c%d" % i]]
-            check(got == expected(str(i), "c%d" % i, pts, "lnglat"),
+            check(got == expected(str(i), "c%d" % i, pts, "latlng"),
                   "route %d differs" % i)
     finally:
         pos.close()
@@ -181,6 +183,45 @@ def test_many_deliveries():
         check(len(pos.messages) == n * length, "duplicates or losses")
 
 
+def test_original_routes():
+    """The course's own route files, default settings but the interval:
+    the original's exact bytes ([longitude, latitude])."""
+    ref = os.path.join(os.environ.get("RS_REFERENCE_DIR", ""),
+                       "destinations")
+    if not os.path.isfile(os.path.join(ref, "1.txt")):
+        raise harness.Skip("the original's route files are not in %r "
+                           "(set -DROUTESIM_REFERENCE_DIR)" % ref)
+    # First and last message of each route, as the original sends them.
+    want = {"1": (219, "[-47.92923,-15.82594]", "[-47.92765,-15.82942]"),
+            "2": (40, "[-47.92756,-15.82449]", "[-47.92621,-15.8276]"),
+            "3": (265, "[-47.92588,-15.82331]", "[-47.92532,-15.82758]")}
+    cluster = Cluster()
+    rs = Routesim(cluster, ref, "--interval", "5")
+    pos = Positions(cluster)
+    try:
+        rs.wait_log("assigned partitions")
+        harness.send_requests(cluster, [{"clientId": "1", "routeId": r}
+                                        for r in want])
+        pos.wait_finished(3)
+        by_route = {}
+        for m in sorted(pos.messages, key=lambda m: (m.partition, m.offset)):
+            by_route.setdefault(json.loads(m.value)["routeId"], []).append(
+                m.value.decode())
+        for route, (n, first, last) in want.items():
+            got = by_route.get(route, [])
+            head = '{"routeId":"%s","clientId":"1","position":' % route
+            check(len(got) == n, "route %s: %d positions, want %d"
+                  % (route, len(got), n))
+            check(got[0] == head + first + ',"finished":false}',
+                  "route %s first: %s" % (route, got[0]))
+            check(got[-1] == head + last + ',"finished":true}',
+                  "route %s last: %s" % (route, got[-1]))
+    finally:
+        pos.close()
+        check(rs.stop() == 0, "exit status")
+        cluster.close()
+
+
 def test_drift_free():
     """Position k is due at t0 + k * interval: lateness never adds up."""
     interval, n = 20, 100
@@ -201,7 +242,8 @@ def test_drift_free():
 
 
 def test_bad_requests():
-    """Every kind of bad request is logged, counted, skipped."""
+    """Every kind of bad request is logged, counted, skipped; what the
+    original serves despite its shape is served."""
     routes = {"good": "1,2\n3,4\n5,6", "empty": "", "broken": "1,2\n3;4\n"}
     with system("--interval", "10", routes=routes) as (cluster, dest, rs,
                                                         pos):
@@ -209,8 +251,8 @@ def test_bad_requests():
             f.write("9,9\n")
         good = {"clientId": "g", "routeId": "good"}
         bad = [b"not json", b'{"clientId":"1"', b'["a"]',
-               b'{"routeId":"good"}', b'{"clientId":"1"}',
-               b'{"clientId":1,"routeId":"good"}',
+               b'{"clientId":"1"}', b'{"clientId":"1","routeId":7}',
+               b'{"clientId":"1","routeId":"good","ROUTEID":"../x"}',
                b'{"clientId":"1","routeId":"../secret"}',
                b'{"clientId":"1","routeId":"/etc/passwd"}',
                b'{"clientId":"1","routeId":"nope"}',
@@ -219,20 +261,34 @@ def test_bad_requests():
                b'{"clientId":"' + b"x" * 5000 + b'","routeId":"good"}',
                b'{"clientId":"' + b"y" * 200000 + b'","routeId":"good"}',
                b""]
+        # Served as the original serves them (Go's encoding/json): no
+        # string clientId means "", names in any case, the last one wins.
+        lenient = {b'{"routeId":"good"}': "",
+                   b'{"clientId":1,"routeId":"good"}': "",
+                   b'{"ClientId":"G","RouteId":"good"}': "G",
+                   b'{"clientId":"a","routeId":"nope","routeid":"good"}':
+                   "a"}
         stream = []
         for i, b in enumerate(bad):
             stream.append(b)
             stream.append(dict(good, clientId="g%d" % i))
+        stream.extend(lenient)
         harness.send_requests(cluster, stream)
-        pos.wait_finished(len(bad))
+        pos.wait_finished(len(bad) + len(lenient))
         time.sleep(0.5)
         pos.poll()
         clients = pos.by_client()
-        check(sorted(clients) == sorted("g%d" % i for i in range(len(bad))),
+        want = ["g%d" % i for i in range(len(bad))] + ["", "G", "a"]
+        check(sorted(clients) == sorted(want),
               "unexpected clients: %s" % sorted(clients))
-        check(len(pos.messages) == 3 * len(bad), "positions of bad requests")
-        for reason, count in (("bad_json", 4), ("bad_field", 3),
-                              ("bad_route_id", 2), ("unknown_route", 1),
+        check(len(clients[""]) == 6, "clientId \"\": %d positions"
+              % len(clients[""]))
+        check(len(pos.messages) == 3 * (len(bad) + len(lenient)),
+              "positions of bad requests")
+        check(rs.count("request without a string clientId") == 2,
+              "defaulted clientIds logged")
+        for reason, count in (("bad_json", 4), ("bad_field", 2),
+                              ("bad_route_id", 3), ("unknown_route", 1),
                               ("bad_route_file", 2), ("too_large", 2)):
             got = rs.count("request rejected reason=%s " % reason)
             check(got == count, "%s: %d rejections logged, want %d\n%s" %

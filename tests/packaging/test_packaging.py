@@ -147,8 +147,8 @@ def test_container_run():
                              text=True).stdout.splitlines()
         check(len(out) == 87, "%d positions" % len(out))
         check(out[0] == '{"routeId":"1","clientId":"1",'
-              '"position":[-15.82594,-47.92923],"finished":false}', out[0])
-        check(out[-1].endswith('[-15.82942,-47.92765],"finished":true}'),
+              '"position":[-47.92923,-15.82594],"finished":false}', out[0])
+        check(out[-1].endswith('[-47.92765,-15.82942],"finished":true}'),
               out[-1])
         if prefix:  # the process really ran unprivileged
             check(re.search(r"^Uid:\s+%d\s" % uid, status, re.M) or

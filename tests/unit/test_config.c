@@ -81,7 +81,7 @@ test_defaults(void **state)
 	assert_string_equal(cfg.group_id, "simulator");
 	assert_string_equal(cfg.destinations, "./destinations");
 	assert_int_equal(cfg.interval_ms, 500);
-	assert_int_equal(cfg.position_order, RS_ORDER_LATLNG);
+	assert_int_equal(cfg.position_order, RS_ORDER_LNGLAT);
 	assert_int_equal(cfg.mode, RS_MODE_RUN);
 	assert_int_equal(cfg.nkafka_props, 0);
 	rs_config_free(&cfg);

@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -62,6 +63,9 @@ test_same_as_cjson(void **state)
 		"{\"routeId\":\"1\",\"clientId\":\"1\",\"x\":true}",
 		"{\"routeId\":\"1\",\"routeId\":\"2\",\"clientId\":\"c\"}",
 		"\xef\xbb\xbf{\"clientId\":\"1\",\"routeId\":\"1\"}",
+		"{\"CLIENTID\":\"1\",\"RouteId\":\"1\"}",
+		"{\"routeId\":\"1\"}",
+		"{\"clientId\":\"a\",\"routeId\":\"1\",\"clientid\":\"b\"}",
 	};
 
 	(void)state;
@@ -79,8 +83,68 @@ test_same_as_cjson(void **state)
 			continue;
 		assert_string_equal(r.route_id, ref.route_id);
 		assert_string_equal(r.client_id, ref.client_id);
+		assert_int_equal(r.client_id_defaulted,
+		    ref.client_id_defaulted);
 		rs_request_free(&r);
 		rs_request_free(&ref);
+	}
+}
+
+/*
+ * What the original (Go's encoding/json into a struct, errors ignored)
+ * serves, served the same way by both parsers: names in any case, the
+ * last string of a field wins, a value of another type leaves the field
+ * as it was, and no string clientId means clientId "".
+ */
+static void
+test_go_leniency(void **state)
+{
+	static const struct {
+		const char *msg, *route, *client;
+		bool defaulted;
+	} cases[] = {
+		{"{\"ClientId\":\"a\",\"RouteId\":\"1\"}", "1", "a", false},
+		{"{\"CLIENTID\":\"a\",\"routeid\":\"2\"}", "2", "a", false},
+		{"{\"route\\u0049d\":\"3\",\"clientId\":\"b\"}", "3", "b",
+		    false},
+		{"{\"routeId\":\"1\"}", "1", "", true},
+		{"{\"routeId\":\"1\",\"x\":1}", "1", "", true},
+		{"{\"clientId\":null,\"routeId\":\"1\"}", "1", "", true},
+		{"{\"clientId\":7,\"routeId\":\"1\"}", "1", "", true},
+		{"{\"clientId\":{\"a\":1},\"routeId\":\"1\"}", "1", "", true},
+		{"{\"routeId\":\"1\",\"routeId\":\"2\",\"clientId\":\"c\"}",
+		    "2", "c", false},
+		{"{\"routeId\":\"1\",\"ROUTEID\":\"2\",\"clientId\":\"c\"}",
+		    "2", "c", false},
+		{"{\"clientId\":\"a\",\"clientId\":\"b\",\"routeId\":\"1\"}",
+		    "1", "b", false},
+		{"{\"clientId\":\"a\",\"clientId\":null,\"routeId\":\"1\"}",
+		    "1", "a", false},
+		{"{\"routeId\":\"4\",\"routeId\":5,\"clientId\":\"\"}", "4",
+		    "", false},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		size_t len = strlen(cases[i].msg);
+		struct rs_request r;
+		enum rs_reject why;
+		char err[128];
+
+		for (int json = 0; json < 2; json++) {
+			int rc = json ? rs_request_parse_json(cases[i].msg,
+			    len, &r, &why, err, sizeof(err)) :
+			    rs_request_parse(cases[i].msg, len, &r, &why, err,
+			    sizeof(err));
+
+			if (rc != 0)
+				fail_msg("%s rejected: %s", cases[i].msg, err);
+			assert_string_equal(r.route_id, cases[i].route);
+			assert_string_equal(r.client_id, cases[i].client);
+			assert_int_equal(r.client_id_defaulted,
+			    cases[i].defaulted);
+			rs_request_free(&r);
+		}
 	}
 }
 
@@ -127,12 +191,18 @@ test_bad_requests(void **state)
 	REJECT("\"1\"", RS_REJECT_BAD_JSON, "object");
 	REJECT("{\"clientId\":\"1\"}", RS_REJECT_BAD_FIELD,
 	    "routeId is missing");
-	REJECT("{\"routeId\":\"1\"}", RS_REJECT_BAD_FIELD,
-	    "clientId is missing");
 	REJECT("{\"clientId\":\"1\",\"routeId\":1}", RS_REJECT_BAD_FIELD,
 	    "routeId is not a string");
-	REJECT("{\"clientId\":null,\"routeId\":\"1\"}", RS_REJECT_BAD_FIELD,
-	    "clientId is not a string");
+	REJECT("{\"clientId\":\"1\",\"routeId\":null}", RS_REJECT_BAD_FIELD,
+	    "routeId is not a string");
+	REJECT("{\"clientId\":\"1\",\"rout\":\"1\"}", RS_REJECT_BAD_FIELD,
+	    "routeId is missing");
+	/* A non-string routeId does not overwrite; none is left. */
+	REJECT("{\"routeId\":[\"1\"],\"ROUTEID\":{}}", RS_REJECT_BAD_FIELD,
+	    "routeId is not a string");
+	/* The last string wins, and it is checked. */
+	REJECT("{\"clientId\":\"1\",\"routeId\":\"1\",\"routeid\":\"../x\"}",
+	    RS_REJECT_BAD_ROUTE_ID, "plain name");
 	REJECT("{\"clientId\":\"\xed\xa0\x80\",\"routeId\":\"1\"}",
 	    RS_REJECT_BAD_FIELD, "UTF-8");
 	REJECT("{\"clientId\":\"\xc0\x80\",\"routeId\":\"1\"}",
@@ -202,6 +272,7 @@ main(void)
 		cmocka_unit_test(test_good_request),
 		cmocka_unit_test(test_backend_variants),
 		cmocka_unit_test(test_same_as_cjson),
+		cmocka_unit_test(test_go_leniency),
 		cmocka_unit_test(test_copy),
 		cmocka_unit_test(test_bad_requests),
 		cmocka_unit_test(test_embedded_nul_and_size),
