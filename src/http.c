@@ -9,6 +9,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <stdio.h>
@@ -47,13 +48,43 @@ reason(int status)
 	}
 }
 
-int
-rs_http_parse_listen(const char *s, struct sockaddr_storage *out)
+/* The address of a host name: its first IPv4 address, else its first
+ * IPv6 one (so "localhost" is 127.0.0.1, where clients look first). */
+static int
+resolve(const char *host, int port, struct sockaddr_storage *out)
 {
-	char host[64];
+	struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res, *ai;
+	int rc;
+
+	if ((rc = getaddrinfo(host, NULL, &hints, &res)) != 0)
+		return rc;
+	for (ai = res; ai != NULL && ai->ai_family != AF_INET; ai = ai->ai_next)
+		;
+	for (ai = ai ? ai : res; ai != NULL; ai = ai->ai_next) {
+		if (ai->ai_family != AF_INET && ai->ai_family != AF_INET6)
+			continue;
+		memcpy(out, ai->ai_addr, ai->ai_addrlen);
+		if (ai->ai_family == AF_INET)
+			((struct sockaddr_in *)out)->sin_port =
+			    htons((uint16_t)port);
+		else
+			((struct sockaddr_in6 *)out)->sin6_port =
+			    htons((uint16_t)port);
+		break;
+	}
+	freeaddrinfo(res);
+	return ai != NULL ? 0 : EAI_NONAME;
+}
+
+int
+rs_http_parse_listen(const char *s, struct sockaddr_storage *out, char *err,
+    size_t errlen)
+{
+	char host[256];
 	const char *colon;
 	char *end;
 	long port;
+	int rc;
 
 	memset(out, 0, sizeof(*out));
 	if (s[0] == '[') {
@@ -61,14 +92,14 @@ rs_http_parse_listen(const char *s, struct sockaddr_storage *out)
 
 		if (close == NULL || close[1] != ':' ||
 		    (size_t)(close - s - 1) >= sizeof(host))
-			return -EINVAL;
+			goto syntax;
 		memcpy(host, s + 1, (size_t)(close - s - 1));
 		host[close - s - 1] = '\0';
 		colon = close + 1;
 	} else {
 		if ((colon = strrchr(s, ':')) == NULL ||
 		    (size_t)(colon - s) >= sizeof(host))
-			return -EINVAL;
+			goto syntax;
 		memcpy(host, s, (size_t)(colon - s));
 		host[colon - s] = '\0';
 		if (host[0] == '\0')
@@ -76,12 +107,20 @@ rs_http_parse_listen(const char *s, struct sockaddr_storage *out)
 	}
 	port = strtol(colon + 1, &end, 10);
 	if (colon[1] == '\0' || *end != '\0' || port < 0 || port > 65535)
-		return -EINVAL;
+		goto syntax;
 	if (uv_ip4_addr(host, (int)port, (struct sockaddr_in *)out) == 0)
 		return 0;
 	if (uv_ip6_addr(host, (int)port, (struct sockaddr_in6 *)out) == 0)
 		return 0;
-	return -EINVAL;
+	if (s[0] == '[')
+		goto syntax;	/* brackets hold an IPv6 address */
+	if ((rc = resolve(host, (int)port, out)) != 0)
+		return rs_errf(err, errlen, -ENOENT, "--http-listen %s: cannot "
+		    "resolve %s: %s", s, host, gai_strerror(rc));
+	return 0;
+syntax:
+	return rs_errf(err, errlen, -EINVAL, "--http-listen %s: expected "
+	    "HOST:PORT (e.g. 0.0.0.0:8080 or localhost:8080)", s);
 }
 
 /* ---- Connections ------------------------------------------------------ */
@@ -334,9 +373,8 @@ rs_http_start(struct rs_http *h, uv_loop_t *loop, const char *listen,
 	h->loop = loop;
 	h->handler = handler;
 	h->ud = ud;
-	if (rs_http_parse_listen(listen, &addr) != 0)
-		return rs_errf(err, errlen, -EINVAL, "--http-listen %s: "
-		    "expected HOST:PORT", listen);
+	if ((rc = rs_http_parse_listen(listen, &addr, err, errlen)) != 0)
+		return rc;
 	uv_tcp_init(loop, &h->server);
 	h->server.data = h;
 	h->server_open = true;
@@ -416,8 +454,8 @@ rs_http_probe(const char *listen, const char *path, int timeout_ms)
 	size_t got = 0;
 	int fd, rc, status = 0, n;
 
-	if (rs_http_parse_listen(listen, &addr) != 0)
-		return -EINVAL;
+	if ((rc = rs_http_parse_listen(listen, &addr, NULL, 0)) != 0)
+		return rc;
 	/* A wildcard listener is reached on loopback. */
 	if (addr.ss_family == AF_INET && v4->sin_addr.s_addr == INADDR_ANY)
 		v4->sin_addr.s_addr = htonl(INADDR_LOOPBACK);

@@ -173,10 +173,9 @@ main(int argc, char *argv[])
 		return RS_EXIT_USAGE;
 	}
 	if (cfg.http_listen != NULL &&
-	    rs_http_parse_listen(cfg.http_listen, &(struct sockaddr_storage){0})
-	    != 0) {
-		fprintf(stderr, "routesim: --http-listen %s: expected HOST:PORT "
-		    "(e.g. 0.0.0.0:8080)\n", cfg.http_listen);
+	    rs_http_parse_listen(cfg.http_listen, &(struct sockaddr_storage){0},
+	    err, sizeof(err)) != 0) {
+		fprintf(stderr, "routesim: %s\n", err);
 		rs_config_free(&cfg);
 		return RS_EXIT_USAGE;
 	}

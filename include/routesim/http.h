@@ -47,8 +47,15 @@ struct rs_http {
 	void (*close_cb)(struct rs_http *);
 };
 
-/* Parses "HOST:PORT", "[V6]:PORT" or ":PORT" (all addresses). */
-int rs_http_parse_listen(const char *s, struct sockaddr_storage *out);
+/*
+ * Parses "HOST:PORT", "[V6]:PORT" or ":PORT" (all addresses).  HOST is an
+ * address or a name, resolved now (blocking: call it before the loop
+ * runs) to its first IPv4 address, else its first IPv6 one.  Returns 0,
+ * -EINVAL (not HOST:PORT) or -ENOENT (the name does not resolve), with a
+ * message naming the setting in err (which may be NULL).
+ */
+int rs_http_parse_listen(const char *s, struct sockaddr_storage *out,
+    char *err, size_t errlen);
 
 int rs_http_start(struct rs_http *h, uv_loop_t *loop, const char *listen,
     rs_http_handler handler, void *ud, char *err, size_t errlen);

@@ -100,37 +100,68 @@ def test_metrics():
         s.dest.line_route("m", 7)
         pos = Positions(s.cluster)
         harness.send_requests(s.cluster, [{"clientId": "a", "routeId": "m"},
-                                          b"garbage"])
-        pos.wait_finished(1)
+                                          b"garbage", b'{"routeId":"m"}'])
+        pos.wait_finished(2)
         pos.close()
         deadline = time.time() + 10
         while time.time() < deadline:
             after = parse_metrics(get(s.port, "/metrics")[1])
-            if after["routesim_deliveries_finished_total"] == 1:
+            if after["routesim_deliveries_finished_total"] == 2:
                 break
             time.sleep(0.1)
-        for name, want in (("routesim_requests_received_total", 2),
-                           ("routesim_deliveries_started_total", 1),
-                           ("routesim_deliveries_finished_total", 1),
+        for name, want in (("routesim_requests_received_total", 3),
+                           ("routesim_deliveries_started_total", 2),
+                           ("routesim_deliveries_finished_total", 2),
                            ("routesim_deliveries_active", 0),
-                           ("routesim_positions_produced_total", 7),
-                           ("routesim_positions_delivered_total", 7),
+                           ("routesim_positions_produced_total", 14),
+                           ("routesim_positions_delivered_total", 14),
                            ('routesim_requests_rejected_total'
                             '{reason="bad_json"}', 1),
-                           ("routesim_tick_lateness_seconds_count", 7),
+                           ('routesim_requests_defaulted_total'
+                            '{field="clientId"}', 1),
+                           ("routesim_tick_lateness_seconds_count", 14),
                            ('routesim_tick_lateness_seconds_bucket'
-                            '{le="+Inf"}', 7)):
+                            '{le="+Inf"}', 14)):
             check(after.get(name) == want, "%s = %s, want %s" %
                   (name, after.get(name), want))
         info = [k for k in after if k.startswith("routesim_build_info{")]
         check(info and 'version="' in info[0], "build info")
-        check(not any("clientId" in k or "route=" in k for k in after),
-              "no per-route or per-client labels")
+        check(not any(re.search(r"[{,](clientId|client|routeId|route)=", k)
+                      for k in after), "no per-route or per-client labels")
         status, body = get(s.port, "/metrics")
         check(status == 200, "status")
         check(s.close() == 0, "exit status")
     finally:
         s.close()
+
+
+def test_listen_names():
+    """--http-listen takes a host name; one that does not resolve is a
+    usage error (exit 2) naming the setting."""
+    cluster, dest = Cluster(), Destinations()
+    port = free_port()
+    try:
+        rs = Routesim(cluster, dest.path, "--http-listen",
+                      "localhost:%d" % port)
+        deadline = time.time() + 20
+        status = None
+        while time.time() < deadline and status != 200:
+            try:
+                status = get(port, "/healthz")[0]
+            except OSError:
+                time.sleep(0.1)
+        check(status == 200, "/healthz on 127.0.0.1 for localhost")
+        check(rs.stop() == 0, "exit status")
+        bad = subprocess.run([harness.BIN, "--env-file", "/dev/null",
+                              "--check", "--http-listen",
+                              "no-such-host.invalid:8080"],
+                             capture_output=True, text=True, timeout=30)
+        check(bad.returncode == 2, "exit %d" % bad.returncode)
+        check("--http-listen no-such-host.invalid:8080: cannot resolve"
+              in bad.stderr, bad.stderr)
+    finally:
+        cluster.close()
+        dest.close()
 
 
 def test_dashboard():
