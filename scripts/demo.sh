@@ -1,11 +1,11 @@
 #!/bin/sh
-# Installs dependencies, builds routesim and runs its demo: an in-process
-# Kafka (librdkafka's mock cluster), routes 1 2 3, positions printed as a
-# consumer receives them.  Extra arguments go to routesim --demo.
+# Installs what the build needs, builds routesim and runs its demo: an
+# in-process Kafka (librdkafka's mock cluster), routes 1 2 3, positions
+# printed as a consumer receives them.  Extra arguments go to routesim --demo.
 set -eu
 cd "$(dirname "$0")/.."
 
-scripts/deps.sh
+scripts/deps.sh build
 cmake -S . -B build >/dev/null
-cmake --build build -j "$(nproc 2>/dev/null || echo 2)"
+cmake --build build -j "$(nproc 2>/dev/null || echo 2)" --target routesim
 exec build/routesim --demo "$@"

@@ -1,15 +1,29 @@
 #!/bin/sh
-# Installs what routesim needs to build and test on Debian 12 / Ubuntu:
-# Debian packages with apt-get (only those missing; needs root or sudo)
-# and two Dockerfile linters from npm into .tools/ (git-ignored).
+# Installs what routesim needs on Debian 12 / Ubuntu: Debian packages with
+# apt-get (only those missing; needs root or sudo).
+#   deps.sh build   what building routesim needs (scripts/demo.sh)
+#   deps.sh         that, and everything the tests use, including pinned
+#                   npm tools (Dockerfile linters, Kubernetes schemas) in
+#                   the git-ignored .tools/ (scripts/test.sh)
 set -eu
 cd "$(dirname "$0")/.."
 
-PACKAGES="build-essential cmake pkg-config clang libclang-rt-14-dev
-librdkafka-dev libuv1-dev libcjson-dev libcmocka-dev
-kcat python3 python3-kafka python3-kubernetes python3-yaml shellcheck
-yamllint docker-compose nodejs cppcheck clang-tidy"
-command -v npm >/dev/null 2>&1 || PACKAGES="$PACKAGES npm"
+BUILD="build-essential cmake pkg-config librdkafka-dev libuv1-dev
+libcjson-dev"
+TEST="clang libclang-rt-14-dev libcmocka-dev kcat python3 python3-kafka
+python3-kubernetes python3-yaml shellcheck yamllint docker-compose nodejs
+cppcheck clang-tidy"
+case "${1:-all}" in
+build) PACKAGES=$BUILD ;;
+all)
+	PACKAGES="$BUILD $TEST"
+	command -v npm >/dev/null 2>&1 || PACKAGES="$PACKAGES npm"
+	;;
+*)
+	echo "usage: $0 [build]" >&2
+	exit 2
+	;;
+esac
 
 missing=""
 for p in $PACKAGES; do
@@ -31,6 +45,8 @@ if [ -n "$missing" ]; then
 	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq \
 	    --no-install-recommends $missing
 fi
+
+[ "${1:-all}" = build ] && exit 0
 
 # Offline linters and validators that Debian lacks (hadolint, Kubernetes
 # schemas), pinned; re-installed when this list changes.

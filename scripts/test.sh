@@ -10,14 +10,15 @@ scripts/deps.sh
 jobs=$(nproc 2>/dev/null || echo 2)
 
 echo "== build (gcc, -Werror) and test"
-cmake -S . -B build -DCMAKE_C_COMPILER=gcc -DROUTESIM_REQUIRE_TEST_DEPS=ON \
-    >/dev/null
+cmake -S . -B build -DCMAKE_C_COMPILER=gcc -DBUILD_TESTING=ON \
+    -DROUTESIM_REQUIRE_TEST_DEPS=ON >/dev/null
 cmake --build build -j "$jobs"
 (cd build && ctest -j "$jobs" --output-on-failure)
 
 echo "== build (clang, ASan + UBSan) and test"
 cmake -S . -B build-asan -DCMAKE_C_COMPILER=clang -DROUTESIM_SANITIZE=ON \
-    -DCMAKE_BUILD_TYPE=Debug -DROUTESIM_REQUIRE_TEST_DEPS=ON >/dev/null
+    -DCMAKE_BUILD_TYPE=Debug -DBUILD_TESTING=ON \
+    -DROUTESIM_REQUIRE_TEST_DEPS=ON >/dev/null
 cmake --build build-asan -j "$jobs"
 (cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
     UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
