@@ -637,14 +637,15 @@ on_revoke_timeout(uv_timer_t *t)
 }
 
 static void
-on_revoke(void *ud, const int32_t *ids, size_t n)
+on_revoke(void *ud, const rd_kafka_topic_partition_list_t *parts)
 {
 	struct rs_daemon *d = ud;
 	size_t stopped = 0;
 	int rc;
 
-	for (size_t i = 0; i < n; i++) {
-		struct rs_part *p = rs_parts_get(&d->parts, ids[i]);
+	for (int i = 0; i < parts->cnt; i++) {
+		struct rs_part *p = rs_parts_get(&d->parts,
+		    parts->elems[i].partition);
 		struct rs_queued *q;
 
 		if (p == NULL)
@@ -660,7 +661,8 @@ on_revoke(void *ud, const int32_t *ids, size_t n)
 		}
 		stopped += rs_sched_stop(&d->sched, p->id);
 	}
-	log_info("handing off partitions=%zu deliveries=%zu", n, stopped);
+	log_info("handing off partitions=%d deliveries=%zu", parts->cnt,
+	    stopped);
 	d->revoking = true;
 	if ((rc = uv_timer_start(&d->revoke_timer, on_revoke_timeout,
 	    d->cfg->shutdown_timeout_ms, 0)) != 0)

@@ -278,6 +278,19 @@ stats_drop(rd_kafka_t *rk, struct rs_kafka_stats *st)
 	st->json = NULL;
 }
 
+static int
+grow_lags(struct rs_kafka *k)
+{
+	size_t cap = k->lags_cap ? k->lags_cap * 2 : 64;
+	struct rs_partition_lag *v = reallocarray(k->lags, cap, sizeof(*v));
+
+	if (v == NULL)
+		return -ENOMEM;
+	k->lags = v;
+	k->lags_cap = cap;
+	return 0;
+}
+
 /* Reads broker states (and, for the consumer, partition lags) from the
  * client's unread statistics, if any. */
 static void
@@ -317,11 +330,14 @@ stats_read(struct rs_kafka *k, rd_kafka_t *rk, struct rs_kafka_stats *st)
 		const cJSON *id = cJSON_GetObjectItemCaseSensitive(p,
 		    "partition");
 
-		if (k->nlags == RS_KAFKA_MAX_LAGS)
-			break;
 		if (!cJSON_IsNumber(lag) || lag->valuedouble < 0 ||
 		    !cJSON_IsNumber(id) || id->valuedouble < 0)
 			continue;
+		if (k->nlags == k->lags_cap && grow_lags(k) != 0) {
+			log_warnx("consumer lag of %zu partitions only: out of "
+			    "memory", k->nlags);
+			break;
+		}
 		k->lags[k->nlags].partition = (int32_t)id->valuedouble;
 		k->lags[k->nlags++].lag = (int64_t)lag->valuedouble;
 	}
@@ -501,8 +517,6 @@ rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 {
 	struct rs_kafka *k = opaque;
 	rd_kafka_resp_err_t ret = RD_KAFKA_RESP_ERR_NO_ERROR;
-	int32_t ids[256];
-	size_t n = 0;
 
 	switch (err) {
 	case RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS:
@@ -522,9 +536,7 @@ rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 		if (k->revoking != NULL)
 			rd_kafka_topic_partition_list_destroy(k->revoking);
 		k->revoking = rd_kafka_topic_partition_list_copy(parts);
-		for (int i = 0; i < parts->cnt && n < 256; i++)
-			ids[n++] = parts->elems[i].partition;
-		k->cbs.on_revoke(k->ud, ids, n);
+		k->cbs.on_revoke(k->ud, parts);
 		break;
 	default:
 		log_warnx("rebalance failed: %s", rd_kafka_err2str(err));
@@ -1223,6 +1235,9 @@ handle_closed(struct rs_kafka *k)
 	rd_kafka_destroy_flags(k->reader, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
 	stats_drop(k->consumer, &k->cstats);
 	stats_drop(k->producer, &k->pstats);
+	free(k->lags);
+	k->lags = NULL;
+	k->nlags = k->lags_cap = 0;
 	if (k->closing_consumer && !rd_kafka_consumer_closed(k->consumer))
 		rd_kafka_destroy_flags(k->consumer,
 		    RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);

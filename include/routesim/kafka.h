@@ -41,7 +41,6 @@
  * at the clock. */
 #define RS_KAFKA_SLICE_US 200
 #define RS_KAFKA_BATCH 32
-#define RS_KAFKA_MAX_LAGS 256
 
 struct rs_kafka;
 
@@ -79,9 +78,11 @@ struct rs_kafka_cbs {
 	/* The group assigned a request partition; its requests start
 	 * arriving at once. */
 	void (*on_assign)(void *ud, int32_t partition);
-	/* The group takes these partitions away: the owner stops their
-	 * work and calls rs_kafka_revoke_done() (possibly at once). */
-	void (*on_revoke)(void *ud, const int32_t *partitions, size_t n);
+	/* The group takes these partitions away, all of them in one call
+	 * (however many): the owner stops their work and calls
+	 * rs_kafka_revoke_done() (possibly at once). */
+	void (*on_revoke)(void *ud,
+	    const rd_kafka_topic_partition_list_t *parts);
 	/* A record of progress partition p (restore), then its end: err 0,
 	 * or -ENOENT when the progress topic has no such partition
 	 * (partition -1 when librdkafka did not say which). */
@@ -136,8 +137,8 @@ struct rs_kafka {
 	bool assigned;			/* the group gave us an assignment */
 	int consumer_brokers_up;	/* -1 until the first statistics */
 	int producer_brokers_up;
-	struct rs_partition_lag lags[RS_KAFKA_MAX_LAGS];
-	size_t nlags;
+	struct rs_partition_lag *lags;	/* one per assigned partition */
+	size_t nlags, lags_cap;
 };
 
 /*

@@ -8,11 +8,14 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+import urllib.error
+import urllib.request
 
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
@@ -43,10 +46,13 @@ def check(cond, what):
 class Cluster:
     """rs-mockcluster in a child process."""
 
-    def __init__(self, brokers=1, progress_partitions=REQUEST_PARTITIONS):
+    def __init__(self, brokers=1, progress_partitions=None,
+                 request_partitions=REQUEST_PARTITIONS):
+        if progress_partitions is None:
+            progress_partitions = request_partitions
         self.proc = subprocess.Popen(
             [MOCK, "-b", str(brokers),
-             "%s:%d" % (READ_TOPIC, REQUEST_PARTITIONS),
+             "%s:%d" % (READ_TOPIC, request_partitions),
              "%s:%d" % (PROGRESS_TOPIC, progress_partitions),
              "%s:%d" % (PRODUCE_TOPIC, POSITION_PARTITIONS)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
@@ -122,6 +128,21 @@ class Routesim:
                           (timeout, self.log()))
         self.reader.join(timeout=5)
         return rc
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def get(port, path):
+    try:
+        with urllib.request.urlopen("http://127.0.0.1:%d%s" % (port, path),
+                                    timeout=5) as r:
+            return r.status, r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
 
 
 def producer(cluster):

@@ -223,6 +223,61 @@ def test_two_instances():
         check(b.stop() == 0, "second instance exit status")
 
 
+def test_many_partitions():
+    """More than 256 partitions revoked at once: an instance holding all
+    300 is stopped mid-delivery while a second one takes over.  Every
+    delivery (most on partitions 256-299) hands off exactly: no
+    duplicate, no delivery streamed by both; the lag of every partition
+    is reported (the others get a request that is rejected)."""
+    nparts, npoints = 300, 400
+    parts = list(range(236, 300))
+    clients = ["p%d" % p for p in parts]
+    cluster, dest = Cluster(request_partitions=nparts), Destinations()
+    pos = None
+    try:
+        dest.line_route("r", npoints)
+        pos = Positions(cluster)
+        port = harness.free_port()
+        a = start(cluster, dest, "--interval", "50", "--http-listen",
+                  "127.0.0.1:%d" % port)
+        a.wait_log("assigned partitions", timeout=60)
+        p = harness.producer(cluster)
+        for part, cid in zip(parts, clients):
+            p.send(harness.READ_TOPIC, partition=part, value=json.dumps(
+                {"clientId": cid, "routeId": "r"}).encode())
+        for part in range(parts[0]):  # rejected, so their lag is known
+            p.send(harness.READ_TOPIC, partition=part, value=b"x")
+        p.flush()
+        p.close()
+        pos.wait_count(10 * len(clients), timeout=60)
+        deadline = time.time() + 20
+        lags = 0
+        while time.time() < deadline and lags < nparts:
+            lags = harness.get(port, "/metrics")[1].count(
+                "routesim_consumer_lag_messages{")
+            time.sleep(0.5)
+        check(lags == nparts, "lag of %d partitions, want %d" % (lags,
+                                                                  nparts))
+        a.proc.send_signal(signal.SIGTERM)
+        b = start(cluster, dest, "--interval", "50")
+        check(a.wait_exit(60) == 0, "first instance exit status\n" +
+              a.log()[-3000:])
+        check(a.count("handing off partitions=%d " % nparts) == 1,
+              "one hand-off of every partition:\n" + a.log()[-3000:])
+        pos.wait_finished(len(clients), timeout=120)
+        time.sleep(1)
+        pos.poll()
+        judge(pos, npoints, clients, 0, 0)
+        check(b.count("delivery resumed") == len(clients),
+              "%d resumed" % b.count("delivery resumed"))
+        check(b.stop() == 0, "second instance exit status")
+    finally:
+        if pos is not None:
+            pos.close()
+        cluster.close()
+        dest.close()
+
+
 def test_request_age():
     """Requests waiting before the first start are served; old ones not."""
     with world(3) as (cluster, dest, pos):

@@ -6,33 +6,16 @@ usage: test_http.py [TEST...]   (run through ctest)
 import json
 import os
 import re
-import socket
 import subprocess
 import time
-import urllib.error
-import urllib.request
 
 import harness
 from harness import check, Cluster, Destinations, Positions, Routesim
+from harness import free_port, get
 
 SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[a-zA-Z_][a-zA-Z0-9_]*="'
                     r'[^"\\]*"(,[a-zA-Z_][a-zA-Z0-9_]*="[^"\\]*")*\})? '
                     r'(-?[0-9.e+-]+|\+Inf|NaN)$')
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def get(port, path):
-    try:
-        with urllib.request.urlopen("http://127.0.0.1:%d%s" % (port, path),
-                                    timeout=5) as r:
-            return r.status, r.read().decode()
-    except urllib.error.HTTPError as e:
-        return e.code, e.read().decode()
 
 
 def parse_metrics(text):
