@@ -1,14 +1,17 @@
 #!/bin/sh
 # Installs what routesim needs to build and test on Debian 12 / Ubuntu:
 # Debian packages with apt-get (only those missing; needs root or sudo)
-# and two Dockerfile linters from npm into .tools/ (git-ignored).
+# and two Dockerfile linters from npm into .tools/ (git-ignored).  podman,
+# runc and debootstrap build and run the container image in its test
+# (scripts/base-images.sh makes its Debian base images).
 set -eu
 cd "$(dirname "$0")/.."
 
 PACKAGES="build-essential cmake pkg-config clang libclang-rt-14-dev
 librdkafka-dev libuv1-dev libcjson-dev libcmocka-dev
 kcat python3 python3-kafka python3-kubernetes python3-yaml shellcheck
-yamllint docker-compose nodejs cppcheck clang-tidy"
+yamllint docker-compose nodejs cppcheck clang-tidy
+podman runc debootstrap"
 command -v npm >/dev/null 2>&1 || PACKAGES="$PACKAGES npm"
 
 missing=""
