@@ -4,7 +4,9 @@
 #   deps.sh build   what building routesim needs (scripts/demo.sh)
 #   deps.sh         that, and everything the tests use, including pinned
 #                   npm tools (Dockerfile linters, Kubernetes schemas) in
-#                   the git-ignored .tools/ (scripts/test.sh)
+#                   the git-ignored .tools/, and podman, runc and
+#                   debootstrap, which build and run the container image
+#                   in its test (scripts/base-images.sh) (scripts/test.sh)
 set -eu
 cd "$(dirname "$0")/.."
 
@@ -12,7 +14,7 @@ BUILD="build-essential cmake pkg-config librdkafka-dev libuv1-dev
 libcjson-dev"
 TEST="clang libclang-rt-14-dev libcmocka-dev kcat python3 python3-kafka
 python3-kubernetes python3-yaml shellcheck yamllint docker-compose nodejs
-cppcheck clang-tidy"
+cppcheck clang-tidy podman runc debootstrap"
 case "${1:-all}" in
 build) PACKAGES=$BUILD ;;
 all)

@@ -2,7 +2,9 @@
 # Installs dependencies, builds routesim twice (gcc, and clang with
 # AddressSanitizer + UndefinedBehaviorSanitizer) and runs the whole test
 # suite with both builds, then builds the libFuzzer targets and runs them
-# briefly.  This is what CI runs.
+# briefly.  The container image test (packaging_image: podman builds the
+# Dockerfile and runs the image) is in the gcc build only; it does not
+# depend on how routesim is compiled here.  This is what CI runs.
 set -eu
 cd "$(dirname "$0")/.."
 
