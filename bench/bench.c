@@ -269,7 +269,8 @@ write_route(const char *dir, int points)
 
 static pid_t
 spawn(const char *bin, const char *bootstrap, const char *dir,
-    const char *interval, const char *listen, char **xs, int nx)
+    const char *interval, const char *listen, const char *max, char **xs,
+    int nx)
 {
 	char *args[32 + 2 * MAX_X];
 	int a = 0;
@@ -292,6 +293,8 @@ spawn(const char *bin, const char *bootstrap, const char *dir,
 	args[a++] = "warn";
 	args[a++] = "--max-request-age";
 	args[a++] = "0";
+	args[a++] = "--max-deliveries";	/* all N at once, warm-up too */
+	args[a++] = (char *)max;
 	for (int i = 0; i < nx; i++) {
 		args[a++] = "-X";
 		args[a++] = xs[i];
@@ -574,7 +577,8 @@ main(int argc, char *argv[])
 	struct samples *rounds = NULL;	/* -r: lateness per point index */
 	int by_round = 0;
 	uint64_t received = 0, dups = 0, expected;
-	char dir[] = "/tmp/rs-bench-XXXXXX", listen[32], ivs[16], err[512];
+	char dir[] = "/tmp/rs-bench-XXXXXX", listen[32], ivs[16], maxs[16];
+	char err[512];
 	struct delivery *ds;
 	struct rs_mock mock;
 	double t0, cpu = -1, cpu0, idle, steal, elapsed;
@@ -634,8 +638,9 @@ main(int argc, char *argv[])
 	snprintf(listen, sizeof(listen), "127.0.0.1:%d",
 	    20000 + (int)(getpid() % 20000));
 	snprintf(ivs, sizeof(ivs), "%d", interval);
+	snprintf(maxs, sizeof(maxs), "%d", n + 1);
 	pid = spawn(argv[optind], rs_mock_bootstraps(&mock), dir, ivs, listen,
-	    xs, nx);
+	    maxs, xs, nx);
 	for (int tries = 0; rs_http_probe(listen, "/readyz", 500) != 200;
 	    tries++) {
 		if (tries > 300 || waitpid(pid, &status, WNOHANG) == pid) {

@@ -53,6 +53,7 @@ enum record_kind {
 #define TOMB_SLICE 128
 /* Requests kept while a partition restores before it is paused. */
 #define RESTORE_QUEUE_MAX 1000
+#define RESTORE_QUEUE_BYTES (4 * 1024 * 1024)
 /* Restored deliveries resumed per loop turn (each sends its next position
  * at once: about 0.1 ms). */
 #define RESUME_SLICE 32
@@ -60,6 +61,67 @@ enum record_kind {
 static void check_revoked(struct rs_daemon *d);
 static void on_tombs(uv_idle_t *h);
 static void on_resume(uv_idle_t *h);
+
+/* ---- Reading paused: restore backlog, --max-deliveries ---------------- */
+
+/*
+ * A partition is paused while it restores with a backlog waiting in
+ * memory, and while routesim is at --max-deliveries: requests then wait
+ * in Kafka, and a pause loses none (librdkafka fetches again from the
+ * first request not yet handed over).  Never right after an assignment,
+ * which can leave a partition unread (librdkafka issue #2190): only once
+ * a request of it has come.  A revoked partition is resumed: a pause may
+ * outlive the assignment.
+ */
+static void
+sync_pause(struct rs_daemon *d, struct rs_part *p)
+{
+	bool want = p->reading && p->state != RS_PART_REVOKING &&
+	    (d->capped || (p->state == RS_PART_RESTORING &&
+	    (p->nqueued >= RESTORE_QUEUE_MAX ||
+	    p->queued_bytes >= RESTORE_QUEUE_BYTES)));
+
+	if (want == p->paused)
+		return;
+	if (want)
+		rs_kafka_pause(&d->kafka, p->id);
+	else
+		rs_kafka_resume(&d->kafka, p->id);
+	p->paused = want;
+}
+
+/*
+ * Deliveries streaming plus requests waiting for their route: at
+ * --max-deliveries every partition stops being read, and reading resumes
+ * once 5 % of that have ended (so a busy routesim does not pause and
+ * resume at every delivery's end).
+ */
+static void
+check_cap(struct rs_daemon *d)
+{
+	uint64_t n = rs_metrics.deliveries_active + d->pending;
+	unsigned max = d->cfg->max_deliveries;
+	uint64_t now;
+
+	if (d->capped == (d->capped ? n > max - (max / 20 ? max / 20 : 1) :
+	    n >= max))
+		return;
+	d->capped = !d->capped;
+	now = uv_hrtime();
+	if (d->capped) {
+		rs_metrics.capped_since_ns = now;
+		log_info("at --max-deliveries=%u: requests wait in Kafka", max);
+	} else {
+		rs_metrics.capped_seconds +=
+		    (double)(now - rs_metrics.capped_since_ns) / 1e9;
+		rs_metrics.capped_since_ns = 0;
+		log_info("below --max-deliveries=%u: reading requests again",
+		    max);
+	}
+	for (size_t i = 0; i < d->parts.n; i++)
+		if (d->parts.v[i] != NULL)
+			sync_pause(d, d->parts.v[i]);
+}
 
 /* ---- Commits ---------------------------------------------------------- */
 
@@ -247,6 +309,7 @@ on_ended(void *ud, const struct rs_delivery_state *st,
 	 * (logged and counted); it is marked done like a finished one. */
 	write_state(d, p, how == RS_END_STOPPED ? REC_FINAL : REC_DONE, st);
 	settle(d, p);
+	check_cap(d);
 }
 
 /*
@@ -267,6 +330,7 @@ start_delivery(struct rs_daemon *d, struct rs_part *p, struct rs_route *route,
 		return;
 	}
 	p->busy++;
+	check_cap(d);
 	if (req->resumed)
 		log_info("delivery resumed route=%s client=%s partition=%d "
 		    "offset=%lld at=%u", req->req.route_id, req->req.client_id,
@@ -282,6 +346,7 @@ on_route(struct rs_route_wait *w, struct rs_route *route, int rc,
 	struct rs_daemon *d = pr->d;
 	struct rs_part *p = rs_parts_get(&d->parts, pr->partition);
 
+	d->pending--;
 	if (p == NULL || p->state != RS_PART_ACTIVE || d->stopping) {
 		/* Handed off meanwhile: the next owner reads it again. */
 		rs_route_unref(route);
@@ -303,6 +368,7 @@ on_route(struct rs_route_wait *w, struct rs_route *route, int rc,
 	if (p != NULL)
 		settle(d, p);
 	pending_free(pr);
+	check_cap(d);
 }
 
 /* Finds the route of pr and starts it, now or when the route is loaded;
@@ -317,6 +383,8 @@ begin(struct rs_daemon *d, struct rs_part *p, struct pending *pr)
 	    on_route);
 	if (rc == -EINPROGRESS) {
 		p->busy++;
+		d->pending++;
+		check_cap(d);
 		return;	/* on_route() takes over */
 	}
 	if (rc == 0)
@@ -389,22 +457,23 @@ on_request(void *ud, const rd_kafka_message_t *m)
 
 	if (p == NULL || p->state == RS_PART_REVOKING || d->stopping)
 		return;	/* not ours (any more): not stored, read again */
+	p->reading = true;
 	if (p->state == RS_PART_RESTORING) {
+		bool was_paused = p->paused;
+
 		if (rs_part_enqueue(p, m->offset, ts, m->payload, m->len) != 0)
 			log_warnx("request dropped while restoring: out of "
 			    "memory partition=%d offset=%lld", p->id,
 			    (long long)m->offset);
-		/* A backlog waits in Kafka, not here.  Pausing now, after a
-		 * request has come, cannot race the assignment. */
-		if (p->nqueued >= RESTORE_QUEUE_MAX && !p->paused) {
+		/* A backlog waits in Kafka, not here. */
+		sync_pause(d, p);
+		if (!was_paused && p->paused && !d->capped)
 			log_info("partition=%d paused while restoring: %zu "
 			    "requests waiting", p->id, p->nqueued);
-			rs_kafka_pause(&d->kafka, p->id);
-			p->paused = true;
-		}
 		return;
 	}
 	handle_request(d, p, m->offset, ts, m->payload, m->len);
+	sync_pause(d, p);
 }
 
 /* ---- Assignment, restore, revocation ---------------------------------- */
@@ -451,15 +520,6 @@ on_restore_record(void *ud, int32_t partition, const rd_kafka_message_t *m)
 		log_warnx("progress restore: out of memory");
 }
 
-static void
-unpause(struct rs_daemon *d, struct rs_part *p)
-{
-	if (p->paused) {
-		rs_kafka_resume(&d->kafka, p->id);
-		p->paused = false;
-	}
-}
-
 /* The partition's restored deliveries have all been resumed: the requests
  * read meanwhile go next, then the partition is read on. */
 static void
@@ -472,7 +532,7 @@ restore_done(struct rs_daemon *d, struct rs_part *p)
 		    q->len);
 		free(q);
 	}
-	unpause(d, p);
+	sync_pause(d, p);
 	settle(d, p);	/* the restore itself */
 }
 
@@ -653,7 +713,7 @@ on_revoke(void *ud, const rd_kafka_topic_partition_list_t *parts)
 		p->state = RS_PART_REVOKING;
 		while ((q = rs_part_dequeue(p)) != NULL)
 			free(q);	/* never stored: read again */
-		unpause(d, p);	/* a pause may outlive the assignment */
+		sync_pause(d, p);	/* resumes it */
 		if (p->resuming > 0) {	/* the restore was not done */
 			drop_resumes(d, p->id);
 			p->resuming = 0;
@@ -862,6 +922,7 @@ rs_daemon_start(struct rs_daemon *d, uv_loop_t *loop,
 	memset(d, 0, sizeof(*d));
 	d->loop = loop;
 	d->cfg = cfg;
+	rs_metrics.deliveries_max = cfg->max_deliveries;
 	d->data = data;
 	hooks.ud = d;
 	if ((rc = rs_routes_init(&d->routes, loop, cfg->destinations,

@@ -71,6 +71,16 @@ rs_metrics_render(struct rs_buf *b, const struct rs_metrics_state *st)
 	    (unsigned long long)m->requests_defaulted_client_id);
 	gauge(b, "routesim_deliveries_active", "Deliveries streaming now.",
 	    (double)m->deliveries_active);
+	gauge(b, "routesim_deliveries_max", "--max-deliveries: at this many "
+	    "deliveries (or requests waiting for their route), requests "
+	    "wait in Kafka.", (double)m->deliveries_max);
+	gauge(b, "routesim_deliveries_capped", "1 while requests wait "
+	    "because --max-deliveries is reached.", m->capped_since_ns != 0);
+	header(b, "routesim_deliveries_capped_seconds_total", "counter",
+	    "Time spent with requests waiting for --max-deliveries.");
+	rs_buf_printf(b, "routesim_deliveries_capped_seconds_total %.3f\n",
+	    m->capped_seconds + (m->capped_since_ns != 0 ?
+	    (double)(uv_hrtime() - m->capped_since_ns) / 1e9 : 0));
 	counter(b, "routesim_deliveries_started_total", "Deliveries started.",
 	    m->deliveries_started);
 	counter(b, "routesim_deliveries_resumed_total",

@@ -188,6 +188,7 @@ rs_part_enqueue(struct rs_part *p, int64_t offset, int64_t timestamp,
 	*p->queue_tail = q;
 	p->queue_tail = &q->next;
 	p->nqueued++;
+	p->queued_bytes += len;
 	return 0;
 }
 
@@ -202,6 +203,7 @@ rs_part_dequeue(struct rs_part *p)
 	if (p->queue == NULL)
 		p->queue_tail = &p->queue;
 	p->nqueued--;
+	p->queued_bytes -= q->len;
 	return q;
 }
 

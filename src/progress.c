@@ -66,6 +66,7 @@ rs_progress_decode(const void *buf, size_t len, struct rs_progress *p)
 	next = cJSON_GetObjectItemCaseSensitive(root, "next");
 	if (!cJSON_IsString(route) || !rs_route_id_valid(route->valuestring) ||
 	    !cJSON_IsString(client) || !rs_utf8_valid(client->valuestring) ||
+	    strlen(client->valuestring) > RS_REQUEST_MAX_BYTES ||
 	    !cJSON_IsNumber(next) ||
 	    next->valuedouble < 0 || next->valuedouble > UINT32_MAX ||
 	    next->valuedouble != (double)(uint32_t)next->valuedouble)

@@ -70,6 +70,7 @@ struct rs_config {
 	char *http_listen;		/* NULL: no HTTP listener */
 	char *progress_topic;
 	unsigned progress_every;	/* positions between progress records */
+	unsigned max_deliveries;	/* at this many, requests wait */
 	unsigned max_request_age_ms;	/* 0: no limit */
 	bool position_metadata;		/* add "seq" and "timestamp" */
 	unsigned interval_ms;

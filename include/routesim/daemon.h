@@ -59,6 +59,7 @@ struct rs_daemon {
 	struct pending *resume_head, **resume_tail;	/* to resume, owned */
 	uint64_t lag_last_ns;
 	size_t pending;		/* requests waiting for their route */
+	bool capped;		/* at --max-deliveries: not reading */
 	struct rs_buf record;		/* scratch for one progress record */
 	int exit_code;
 	unsigned closing;	/* closes still to complete */

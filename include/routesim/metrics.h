@@ -30,6 +30,9 @@ struct rs_metrics {
 	uint64_t deliveries_failed;	/* a position permanently failed */
 	uint64_t deliveries_stopped;	/* stopped by shutdown */
 	uint64_t deliveries_active;	/* gauge */
+	uint64_t deliveries_max;	/* gauge: --max-deliveries */
+	uint64_t capped_since_ns;	/* uv_hrtime() reading stopped; 0 */
+	double capped_seconds;		/* ended periods of that */
 	uint64_t positions_produced;
 	uint64_t positions_delivered;
 	uint64_t positions_failed;

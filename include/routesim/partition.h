@@ -56,8 +56,9 @@ struct rs_part {
 	struct rs_known **known;	/* hash buckets */
 	size_t nbuckets, nknown;
 	struct rs_queued *queue, **queue_tail;
-	size_t nqueued;
-	bool paused;			/* by the daemon, while restoring */
+	size_t nqueued, queued_bytes;
+	bool paused;			/* by the daemon (rs_kafka_pause()) */
+	bool reading;			/* a request came since assignment */
 	int64_t *done;
 	size_t ndone, ncommitted, done_cap;
 	size_t busy;

@@ -13,6 +13,9 @@
  *   (null, a tombstone)                        forgotten: the request's
  *                                              offset is committed
  *
+ * A record's clientId obeys a request's limit (RS_REQUEST_MAX_BYTES once
+ * decoded), so restoring never holds more than reading requests does.
+ *
  * Nothing here talks to Kafka; daemon.c writes and restores the records.
  * rs_progress_encode() writes into the caller's buffer (no allocation,
  * no printf: every delivery writes records); rs_progress_decode() fills

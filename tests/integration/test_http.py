@@ -118,6 +118,48 @@ def test_metrics():
         s.close()
 
 
+def test_max_deliveries():
+    """At --max-deliveries, requests wait in Kafka: none starts before a
+    running delivery ends, none is dropped, the time is counted."""
+    s = System("--interval", "10", "--max-deliveries", "5")
+    try:
+        s.wait_ready()
+        s.dest.line_route("r", 300)  # 3 s a delivery
+        pos = Positions(s.cluster)
+        first = ["a%d" % i for i in range(5)]
+        later = ["b%d" % i for i in range(20)]
+        harness.send_requests(s.cluster, [{"clientId": c, "routeId": "r"}
+                                          for c in first])
+        s.rs.wait_log("at --max-deliveries=5: requests wait in Kafka")
+        m = parse_metrics(get(s.port, "/metrics")[1])
+        check(m["routesim_deliveries_capped"] == 1 and
+              m["routesim_deliveries_max"] == 5, "capped gauges")
+        harness.send_requests(s.cluster, [{"clientId": c, "routeId": "r"}
+                                          for c in later])
+        pos.wait_finished(len(first) + len(later), timeout=120)
+        pos.close()
+        starts, ends = {}, {}
+        for msg in pos.messages:
+            v = json.loads(msg.value)
+            starts.setdefault(v["clientId"], msg.timestamp)
+            starts[v["clientId"]] = min(starts[v["clientId"]], msg.timestamp)
+            if v["finished"]:
+                ends[v["clientId"]] = msg.timestamp
+        check(sorted(ends) == sorted(first + later), "every delivery ends")
+        first_end = min(ends[c] for c in first)
+        early = [c for c in later if starts[c] < first_end]
+        check(not early, "started while 5 ran: %s" % early)
+        check(len(pos.messages) == 300 * 25, "%d positions" %
+              len(pos.messages))
+        s.rs.wait_log("below --max-deliveries=5: reading requests again")
+        m = parse_metrics(get(s.port, "/metrics")[1])
+        check(m["routesim_deliveries_capped_seconds_total"] > 0,
+              "time at the cap counted")
+        check(s.close() == 0, "exit status")
+    finally:
+        s.close()
+
+
 def test_listen_names():
     """--http-listen takes a host name; one that does not resolve is a
     usage error (exit 2) naming the setting."""

@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -64,6 +65,33 @@ test_bad_records(void **state)
 	assert_int_equal(rs_progress_decode(NULL, 0, &q), -EINVAL);
 }
 
+/* A record's clientId obeys the limit of a request's: at most
+ * RS_REQUEST_MAX_BYTES bytes once decoded. */
+static void
+test_client_id_limit(void **state)
+{
+	char rec[RS_REQUEST_MAX_BYTES + 64];
+	struct rs_progress q;
+	int n;
+
+	(void)state;
+	for (size_t len = RS_REQUEST_MAX_BYTES; len <= RS_REQUEST_MAX_BYTES + 1;
+	    len++) {
+		n = snprintf(rec, sizeof(rec), "{\"routeId\":\"1\",\"clientId\":"
+		    "\"%0*d\",\"next\":1}", (int)len, 0);
+		assert_true(n > 0 && (size_t)n < sizeof(rec));
+		if (len == RS_REQUEST_MAX_BYTES) {
+			assert_int_equal(rs_progress_decode(rec, (size_t)n, &q),
+			    0);
+			assert_int_equal(strlen(q.client_id), len);
+			rs_progress_free(&q);
+		} else {
+			assert_int_equal(rs_progress_decode(rec, (size_t)n, &q),
+			    -EINVAL);
+		}
+	}
+}
+
 static void
 test_keys(void **state)
 {
@@ -87,6 +115,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_bad_records),
+		cmocka_unit_test(test_client_id_limit),
 		cmocka_unit_test(test_keys),
 	};
 
