@@ -142,6 +142,25 @@ settle(struct rs_daemon *d, struct rs_part *p)
 		check_revoked(d);
 }
 
+/*
+ * A request that cannot be taken (out of memory, mostly): carrying on
+ * would skip it (a later commit passes an offset never tracked) or stall
+ * its partition's commits (an offset never marked safe).  routesim stops
+ * in order with status 1 instead: the deliveries hand off with exact
+ * records, and the request, never committed, is read again by the next
+ * owner.
+ */
+static void
+cannot_take(struct rs_daemon *d, struct rs_part *p, int64_t offset,
+    const char *what, int rc)
+{
+	if (d->exit_code == 0)	/* the first says it */
+		rs_log(RS_LOG_ERROR, "%s partition=%d offset=%lld: %s; "
+		    "stopping, the request is read again", what, p->id,
+		    (long long)offset, uv_strerror(rc));
+	rs_daemon_stop(d, 1);
+}
+
 static void
 reject(struct rs_daemon *d, struct rs_part *p, int64_t offset,
     enum rs_reject why, const char *what)
@@ -181,9 +200,7 @@ write_record(struct rs_daemon *d, struct rs_part *p, enum record_kind kind,
 		rs_buf_reset(&d->record);
 		if ((value = rs_buf_reserve(&d->record,
 		    rs_progress_size(rec))) == NULL) {
-			log_warnx("progress record not written: out of memory "
-			    "partition=%d offset=%lld", p->id,
-			    (long long)offset);
+			cannot_take(d, p, offset, "progress record", -ENOMEM);
 			return;
 		}
 		len = rs_progress_encode(rec, value);
@@ -325,8 +342,7 @@ start_delivery(struct rs_daemon *d, struct rs_part *p, struct rs_route *route,
 {
 	if (rs_sched_start(&d->sched, route, req->req.client_id, p->id,
 	    req->offset, req->first) != 0) {
-		log_warnx("delivery not started: out of memory route=%s",
-		    req->req.route_id);
+		cannot_take(d, p, req->offset, "delivery not started", -ENOMEM);
 		return;
 	}
 	p->busy++;
@@ -389,8 +405,8 @@ begin(struct rs_daemon *d, struct rs_part *p, struct pending *pr)
 	}
 	if (rc == 0)
 		start_delivery(d, p, route, pr);
-	else
-		log_warnx("route %s: %s", pr->req.route_id, uv_strerror(rc));
+	else if (rc != -ECANCELED)	/* not stopping */
+		cannot_take(d, p, pr->offset, "route not loaded", rc);
 	pending_free(pr);
 }
 
@@ -407,7 +423,10 @@ handle_request(struct rs_daemon *d, struct rs_part *p, int64_t offset,
 	int rc;
 
 	rs_metrics.requests_received++;
-	if (rs_offsets_add(&p->offsets, offset) != 0) {
+	if ((rc = rs_offsets_add(&p->offsets, offset)) == -ENOMEM) {
+		cannot_take(d, p, offset, "offset not tracked", -ENOMEM);
+		return;
+	} else if (rc != 0) {
 		log_debug("request partition=%d offset=%lld read twice", p->id,
 		    (long long)offset);
 		return;
@@ -425,9 +444,8 @@ handle_request(struct rs_daemon *d, struct rs_part *p, int64_t offset,
 		return;
 	}
 	if ((pr = calloc(1, sizeof(*pr))) == NULL) {
-		log_warnx("request not handled: out of memory partition=%d "
-		    "offset=%lld", p->id, (long long)offset);
-		return;	/* not safe: read again after a restart */
+		cannot_take(d, p, offset, "request not handled", -ENOMEM);
+		return;
 	}
 	pr->d = d;
 	pr->partition = p->id;
@@ -436,6 +454,8 @@ handle_request(struct rs_daemon *d, struct rs_part *p, int64_t offset,
 	if (rc != 0) {
 		if (rc == -EINVAL)
 			reject(d, p, offset, why, err);
+		else
+			cannot_take(d, p, offset, "request not parsed", -ENOMEM);
 		free(pr);
 		return;
 	}
@@ -461,10 +481,12 @@ on_request(void *ud, const rd_kafka_message_t *m)
 	if (p->state == RS_PART_RESTORING) {
 		bool was_paused = p->paused;
 
-		if (rs_part_enqueue(p, m->offset, ts, m->payload, m->len) != 0)
-			log_warnx("request dropped while restoring: out of "
-			    "memory partition=%d offset=%lld", p->id,
-			    (long long)m->offset);
+		if (rs_part_enqueue(p, m->offset, ts, m->payload, m->len) !=
+		    0) {
+			cannot_take(d, p, m->offset, "request not queued",
+			    -ENOMEM);
+			return;
+		}
 		/* A backlog waits in Kafka, not here. */
 		sync_pause(d, p);
 		if (!was_paused && p->paused && !d->capped)

@@ -278,6 +278,37 @@ def test_many_partitions():
         dest.close()
 
 
+def test_out_of_memory():
+    """Out of memory taking a request: routesim stops with status 1 and a
+    clear line, the running deliveries hand off; a restart serves every
+    request, that one too (it was never committed)."""
+    lib = os.environ.get("RS_FAILALLOC")
+    if not lib:
+        raise harness.Skip("RS_FAILALLOC (the calloc-failing library) "
+                           "not given")
+    clients = ["m%d" % i for i in range(6)]
+    with world(60) as (cluster, dest, pos):
+        trigger = os.path.join(dest.base, "fail-calloc")
+        rs = Routesim(cluster, dest.path, "--position-metadata", "true",
+                      "--progress-every", str(EVERY), *GROUP,
+                      "--interval", "20",
+                      env={"LD_PRELOAD": lib, "RS_FAIL_FILE": trigger})
+        rs.wait_log("assigned partitions")
+        request(cluster, clients[:5])
+        pos.wait_count(50)
+        open(trigger, "w").close()
+        request(cluster, clients[5:])
+        rc = rs.wait_exit(60)
+        check(rc == 1, "exit status %d\n%s" % (rc, rs.log()[-3000:]))
+        check(rs.count("request not handled partition=") == 1 and
+              rs.count("not enough memory; stopping, the request is "
+                       "read again") == 1, rs.log()[-3000:])
+        rs = start(cluster, dest, "--interval", "20")
+        pos.wait_finished(len(clients), timeout=90)
+        judge(pos, 60, clients, 0, 0)
+        check(rs.stop() == 0, "exit status")
+
+
 def test_request_age():
     """Requests waiting before the first start are served; old ones not."""
     with world(3) as (cluster, dest, pos):
