@@ -6,6 +6,7 @@ usage: test_http.py [TEST...]   (run through ctest)
 import json
 import os
 import re
+import socket
 import subprocess
 import time
 

@@ -1,7 +1,7 @@
 #!/bin/sh
-# Offline checks of the repository's C, shell, YAML, compose and Docker
-# files.
-# usage: lint.sh c|shell|yaml|json|compose|dockerfile   (run by ctest)
+# Offline checks of the repository's C, shell, YAML, JSON, Python, compose
+# and Docker files.
+# usage: lint.sh c|shell|yaml|json|python|compose|dockerfile   (ctest)
 set -eu
 cd "$(dirname "$0")/../.."
 
@@ -48,6 +48,11 @@ compose)
 		docker-compose -f docker-compose.yaml --profile "$p" config -q
 	done
 	;;
+python)
+	# The test scripts: undefined names, unused imports.
+	# shellcheck disable=SC2046  # the list is split on purpose
+	pyflakes3 $(git ls-files '*.py')
+	;;
 json)
 	for f in $(git ls-files '*.json'); do
 		/usr/bin/python3 -m json.tool "$f" >/dev/null || {
@@ -66,7 +71,7 @@ dockerfile)
 	fi
 	;;
 *)
-	echo "usage: $0 c|shell|yaml|json|compose|dockerfile" >&2
+	echo "usage: $0 c|shell|yaml|json|python|compose|dockerfile" >&2
 	exit 2
 	;;
 esac
