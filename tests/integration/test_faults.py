@@ -309,6 +309,52 @@ def test_out_of_memory():
         check(rs.stop() == 0, "exit status")
 
 
+def test_back_pressure():
+    """A producer queue of 20 messages for 40 deliveries: deliveries pause
+    when it is 90 % full and resume where they were; nothing lost,
+    duplicated or reordered."""
+    clients = ["q%d" % i for i in range(40)]
+    with world(30) as (cluster, dest, pos):
+        port = harness.free_port()
+        rs = start(cluster, dest, "--interval", "5", "--http-listen",
+                   "127.0.0.1:%d" % port, "-X",
+                   "queue.buffering.max.messages=20", "-X", "linger.ms=20")
+        rs.wait_log("assigned partitions")
+        request(cluster, clients)
+        pos.wait_finished(len(clients), timeout=90)
+        judge(pos, 30, clients, 0, 0)
+        full = [line for line in harness.get(port, "/metrics")[1].split("\n")
+                if line.startswith("routesim_producer_queue_full_total ")]
+        check(full and float(full[0].split()[1]) > 0,
+              "the queue never filled: %s" % full)
+        check(rs.stop() == 0, "exit status")
+
+
+def test_revoke_timeout():
+    """A hand-off whose reports never come (the broker is down) is let go
+    after --shutdown-timeout: SIGTERM then exits 1 (positions given up),
+    and a restart finishes every delivery from the older records."""
+    clients = ["v%d" % i for i in range(5)]
+    with world(100) as (cluster, dest, pos):
+        rs = start(cluster, dest, "--interval", "20", "--shutdown-timeout",
+                   "2000")
+        rs.wait_log("assigned partitions")
+        request(cluster, clients)
+        pos.wait_count(100)
+        cluster.command("down 1")
+        time.sleep(0.5)
+        rs.proc.send_signal(signal.SIGTERM)
+        rc = rs.wait_exit(30)
+        check(rs.count("hand-off not settled after 2000 ms") == 1,
+              rs.log()[-3000:])
+        check(rc == 1, "exit status %d" % rc)
+        cluster.command("up 1")
+        rs = start(cluster, dest, "--interval", "20")
+        pos.wait_finished(len(clients), timeout=90)
+        judge(pos, 100, clients, 2 * EVERY + 2, 1)
+        check(rs.stop() == 0, "exit status")
+
+
 def test_request_age():
     """Requests waiting before the first start are served; old ones not."""
     with world(3) as (cluster, dest, pos):
