@@ -596,22 +596,26 @@ on_restore_end(void *ud, int32_t partition, int err)
 		return;
 	}
 	p->state = RS_PART_ACTIVE;
-	for (size_t i = 0; i < p->nbuckets; i++)
+	for (size_t i = 0; i < p->nbuckets && !d->stopping; i++)
 		for (struct rs_known *k = p->known[i]; k; k = k->next) {
 			struct pending *pr;
 
 			if (k->rec.done) {
 				done++;
-				if (rs_part_done_add(p, k->offset) != 0)
-					log_warnx("done list: out of memory");
+				if (rs_part_done_add(p, k->offset) != 0) {
+					cannot_take(d, p, k->offset,
+					    "done list", -ENOMEM);
+					break;
+				}
 				continue;
 			}
 			if ((pr = calloc(1, sizeof(*pr))) == NULL ||
 			    rs_request_copy(&pr->req, k->rec.route_id,
 			    k->rec.client_id) != 0) {
-				log_warnx("delivery not resumed: out of memory");
 				free(pr);
-				continue;
+				cannot_take(d, p, k->offset,
+				    "delivery not resumed", -ENOMEM);
+				break;
 			}
 			pr->d = d;
 			pr->partition = p->id;
