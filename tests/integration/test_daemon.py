@@ -207,6 +207,7 @@ def test_bad_requests():
                                                         pos):
         with open(os.path.join(dest.path, "..", "secret.txt"), "w") as f:
             f.write("9,9\n")
+        os.mkfifo(os.path.join(dest.path, "fifo.txt"))
         good = {"clientId": "g", "routeId": "good"}
         bad = [b"not json", b'{"clientId":"1"', b'["a"]',
                b'{"routeId":"good"}', b'{"clientId":"1"}',
@@ -216,6 +217,7 @@ def test_bad_requests():
                b'{"clientId":"1","routeId":"nope"}',
                b'{"clientId":"1","routeId":"empty"}',
                b'{"clientId":"1","routeId":"broken"}',
+               b'{"clientId":"1","routeId":"fifo"}',
                b'{"clientId":"' + b"x" * 5000 + b'","routeId":"good"}',
                b'{"clientId":"' + b"y" * 200000 + b'","routeId":"good"}',
                b""]
@@ -233,11 +235,12 @@ def test_bad_requests():
         check(len(pos.messages) == 3 * len(bad), "positions of bad requests")
         for reason, count in (("bad_json", 4), ("bad_field", 3),
                               ("bad_route_id", 2), ("unknown_route", 1),
-                              ("bad_route_file", 2), ("too_large", 2)):
+                              ("bad_route_file", 3), ("too_large", 2)):
             got = rs.count("request rejected reason=%s " % reason)
             check(got == count, "%s: %d rejections logged, want %d\n%s" %
                   (reason, got, count, rs.log()))
         check(rs.count("broken.txt:2: expected") == 1, "file:line in log")
+        check(rs.count("fifo.txt: not a regular file") == 1, "FIFO in log")
         check(rs.proc.poll() is None, "daemon died")
 
 
@@ -377,11 +380,14 @@ def test_check_mode():
     try:
         dest.write("ok", "1,2\n")
         dest.write("bad", "1,2,3\n")
+        # Not a file: reported at once, never read (a FIFO would block).
+        os.mkfifo(os.path.join(dest.path, "fifo.txt"))
         out = subprocess.run([harness.BIN, "--check", "-d", dest.path,
                               "--env-file", "/dev/null"],
                              capture_output=True, text=True, timeout=30)
         check(out.returncode == 1, "bad route must fail --check")
         check("bad.txt:1: more than two fields" in out.stderr, out.stderr)
+        check("fifo.txt: not a regular file" in out.stderr, out.stderr)
         check("route ok: 1 points" in out.stdout, out.stdout)
         for args in (["--interval", "fast"], ["-X", "no.such=1"],
                      ["--frobnicate"]):
