@@ -221,17 +221,26 @@ def test_bad_requests():
                b'{"clientId":"' + b"x" * 5000 + b'","routeId":"good"}',
                b'{"clientId":"' + b"y" * 200000 + b'","routeId":"good"}',
                b""]
+        # A clientId made to forge log fields and drive a terminal is
+        # served, and logged quoted and escaped.
+        evil = 'g0 route=999 level=error \x1b[31m"x"'
+        names = [evil] + ["g%d" % i for i in range(1, len(bad))]
         stream = []
         for i, b in enumerate(bad):
             stream.append(b)
-            stream.append(dict(good, clientId="g%d" % i))
+            stream.append(dict(good, clientId=names[i]))
         harness.send_requests(cluster, stream)
         pos.wait_finished(len(bad))
         time.sleep(0.5)
         pos.poll()
         clients = pos.by_client()
-        check(sorted(clients) == sorted("g%d" % i for i in range(len(bad))),
+        check(sorted(clients) == sorted(names),
               "unexpected clients: %s" % sorted(clients))
+        check("\x1b" not in rs.log(), "raw ESC in the log")
+        check(rs.count('client="g0 route=999 level=error \\x1b[31m'
+                       '\\"x\\"" positions=3') == 1,
+              "clientId not quoted and escaped:\n" + rs.log())
+        check(rs.count("route=999") == 1, "forged field")
         check(len(pos.messages) == 3 * len(bad), "positions of bad requests")
         for reason, count in (("bad_json", 4), ("bad_field", 3),
                               ("bad_route_id", 2), ("unknown_route", 1),
