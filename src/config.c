@@ -104,8 +104,6 @@ static const struct setting settings[] = {
 	    "librdkafka ssl.key.password"},
 	{NULL, 0, "ssl.keystore.password", NULL, T_KAFKA, 0, NULL, 0, 0,
 	    "librdkafka ssl.keystore.password"},
-	{NULL, 0, "sasl.oauthbearer.client.secret", NULL, T_KAFKA, 0, NULL,
-	    0, 0, "librdkafka sasl.oauthbearer.client.secret"},
 };
 
 #define NSETTINGS (sizeof(settings) / sizeof(settings[0]))

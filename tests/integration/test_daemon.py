@@ -7,7 +7,9 @@ import contextlib
 import json
 import os
 import re
+import shutil
 import subprocess
+import tempfile
 import time
 
 import harness
@@ -405,6 +407,79 @@ def test_check_mode():
                                timeout=30)
             check(r.returncode == 2, "%s: exit %d" % (args, r.returncode))
     finally:
+        dest.close()
+
+
+def test_secrets():
+    """No output of routesim ever shows a secret property's value: not a
+    malformed -X, not --print-config, --check or --help, not a run with
+    every librdkafka debug context on, wherever the secret came from."""
+    secret = "hunter2-Zq9"
+    props = ["sasl.password", "ssl.key.password", "ssl.keystore.password"]
+    dest = Destinations()
+    cluster = Cluster()
+    envdir = tempfile.mkdtemp(prefix="routesim-env-")
+    outputs = []
+
+    def run(args, want_rc, env=None, cwd=None):
+        full_env = {k: v for k, v in os.environ.items()
+                    if not k.startswith("Kafka")}
+        full_env.update(env or {})
+        r = subprocess.run([harness.BIN, "-d", dest.path] + args,
+                           capture_output=True, text=True, timeout=30,
+                           env=full_env, cwd=cwd)
+        outputs.append((args, r.stdout + r.stderr))
+        check(r.returncode == want_rc, "%s: exit %d, want %d\n%s" %
+              (args, r.returncode, want_rc, r.stderr))
+        return r
+
+    try:
+        dest.write("1", "1,2\n")
+        envfile = os.path.join(envdir, "secrets.env")
+        with open(envfile, "w") as f:
+            f.write("".join("%s=%s\n" % (p, secret) for p in props))
+        xs = sum((["-X", "%s=%s" % (p, secret)] for p in props), [])
+        nofile = ["--env-file", "/dev/null"]
+        # Malformed -X: ':' or a space for '=', nothing before '='.
+        for arg in ("sasl.password:" + secret, "sasl.password " + secret,
+                    "=" + secret, ":" + secret, "sasl.password\n" + secret):
+            r = run(nofile + ["-X", arg], 2)
+            check("-X" in r.stderr, r.stderr)
+        run(nofile + ["--print-config"] + xs, 0)
+        run(["--env-file", envfile, "--print-config"], 0)
+        run(nofile + ["--print-config"], 0,
+            env={p: secret for p in props})
+        run(nofile + ["--check"] + xs, 0)
+        run(nofile + ["--help"] + xs, 0)
+        run(nofile + xs + ["--interval", "0"], 2)
+        run(["--env-file", envfile, "--interval", "0"], 2)
+        # A bad line after the secrets in a .env, and a bad value.
+        with open(os.path.join(envdir, ".env"), "w") as f:
+            f.write("sasl.password=%s\nbroken line %s\n" % (secret, secret))
+        run([], 2, cwd=envdir)
+        with open(os.path.join(envdir, ".env"), "w") as f:
+            f.write("sasl.password=%s\nROUTESIM_INTERVAL_MS=%s\n" %
+                    (secret, "x"))
+        run([], 2, cwd=envdir)
+        # Properties librdkafka refuses, next to the secrets.
+        run(nofile + ["--check", "-X", "no.such.password=" + secret] + xs,
+            2)
+        run(nofile + ["--check", "-X", "linger.ms=banana"] + xs, 2)
+        # A daemon run with librdkafka's configuration dump and all debug
+        # contexts: the secrets are set, never used, never printed.
+        rs = Routesim(cluster, dest.path, "-X", "debug=all", *xs)
+        try:
+            rs.wait_log("assigned partitions=route.new-direction")
+            check(rs.stop() == 0, "exit status")
+        finally:
+            rs.stop()
+        outputs.append((["daemon"], rs.log()))
+        for args, out in outputs:
+            check(secret not in out, "%s shows the secret:\n%s" %
+                  (args, out))
+    finally:
+        shutil.rmtree(envdir, ignore_errors=True)
+        cluster.close()
         dest.close()
 
 
