@@ -126,8 +126,18 @@ def test_restore_backlog():
         check(len(clients) == n and all(len(m) == 1
                                         for m in clients.values()),
               "%d clients, some more than once" % len(clients))
-        print("paused while restoring: %s" %
-              ("yes" if rs.count("paused while restoring") else "no"))
+        # The partition was paused at 1,000 waiting, once, and resumed
+        # (every request was delivered) once its restore was done.
+        paused = [line for line in rs.lines
+                  if "paused while restoring" in line]
+        check(len(paused) == 1 and
+              "paused while restoring: 1000 requests waiting" in paused[0],
+              "the partition was not paused at 1,000 waiting:\n" +
+              "\n".join(rs.lines[:60]))
+        part = paused[0].split("partition=")[1].split()[0]
+        check(rs.count("restored partition=%s resumed=0 finished=0 "
+                       "queued=yes" % part) == 1,
+              "restore of partition %s:\n%s" % (part, rs.log()[:5000]))
         check(rs.stop() == 0, "exit status")
     finally:
         pos.close()
