@@ -442,6 +442,47 @@ code_span(const char *cell, size_t cell_len, unsigned i, char *out,
 	}
 }
 
+/* Checks one row of the README's settings table (flags, environment
+ * name, default: the cells c1..c3 end) against --help; returns false when
+ * it does not match, with a message. */
+static bool
+help_has_row(const char *help, const char *row, const char *c1,
+    const char *c2, const char *c3)
+{
+	char flags[64] = "", env[64] = "", def[64] = "", want[256];
+	const char *at, *flag;
+
+	if (!code_span(row, (size_t)(c1 - row), 0, flags, sizeof(flags)) ||
+	    !code_span(c1, (size_t)(c2 - c1), 0, env, sizeof(env)) ||
+	    (flag = strstr(flags, "--")) == NULL) {
+		print_error("README row not understood: %.*s\n",
+		    (int)(c3 - row), row);
+		return false;
+	}
+	if (!code_span(c2, (size_t)(c3 - c2), 0, def, sizeof(def)))
+		strcpy(def, "(none)");	/* "off" */
+	/* "  -b, --bootstrap-servers HOSTS ..." then the env line. */
+	snprintf(want, sizeof(want), "%s ", flag);
+	if ((at = strstr(help, want)) == NULL) {
+		print_error("--help lacks %s\n", flag);
+		return false;
+	}
+	if (flags[1] != '-' && (at < help + 4 ||
+	    strncmp(at - 4, flags, 4) != 0)) {
+		print_error("--help: %s lacks its short form\n", flags);
+		return false;
+	}
+	snprintf(want, sizeof(want), "\n  %*s   env %s, default %s\n", 40, "",
+	    env, def);
+	if ((at = strchr(at, '\n')) == NULL ||
+	    strncmp(at, want, strlen(want)) != 0) {
+		print_error("--help: %s should be followed by '%s'\n", flag,
+		    want + 1);
+		return false;
+	}
+	return true;
+}
+
 /* Every row of the README's settings table is in --help with the same
  * flag, environment name and default, and --help has no setting the
  * table lacks. */
@@ -449,61 +490,49 @@ static void
 test_help_matches_readme(void **state)
 {
 	char *readme = read_source("README.md"), *help = NULL;
-	const char *row, *table;
+	const char *row;
 	size_t len = 0;
 	unsigned rows = 0, help_rows = 0, props = 0, help_props = 0;
+	bool ok = true;
 	FILE *out;
 
 	(void)state;
 	out = open_memstream(&help, &len);
 	rs_config_usage(out, "routesim");
 	fclose(out);
-	table = strstr(readme, "| flag | environment / .env | default |");
-	assert_non_null(table);
-	row = strchr(table, '\n') + 1;
-	row = strchr(row, '\n') + 1;	/* the | --- | line */
-	for (; *row == '|'; row = strchr(row, '\n') + 1) {
-		const char *eol = strchr(row, '\n'), *c1, *c2, *c3;
-		char flags[64], env[64], def[64], want[256];
-		const char *at, *flag;
+	row = strstr(readme, "| flag | environment / .env | default |");
+	if (row != NULL && (row = strchr(row, '\n')) != NULL)
+		row = strchr(row + 1, '\n');	/* the | --- | line */
+	if (row == NULL)
+		fail_msg("README.md: no settings table");
+	for (row = row ? row + 1 : ""; ok && *row == '|'; ) {
+		const char *c1 = strchr(row + 1, '|'), *c2, *c3, *eol;
+		char env[64], want[96];
 
-		assert_non_null(eol);
-		c1 = strchr(row + 1, '|');
-		c2 = strchr(c1 + 1, '|');
-		c3 = strchr(c2 + 1, '|');
-		assert_true(c1 && c2 && c3 && c3 < eol);
-		assert_true(code_span(row, (size_t)(c1 - row), 0, flags,
-		    sizeof(flags)));
-		if (strncmp(flags, "-X", 2) == 0) {
+		if (c1 == NULL || (c2 = strchr(c1 + 1, '|')) == NULL ||
+		    (c3 = strchr(c2 + 1, '|')) == NULL ||
+		    (eol = strchr(row, '\n')) == NULL || c3 > eol) {
+			ok = false;
+			break;
+		}
+		if (strncmp(row, "| `-X", 5) == 0) {
 			/* librdkafka properties read from env / .env */
 			for (unsigned i = 0; code_span(c1, (size_t)(c2 - c1), i,
 			    env, sizeof(env)); i++, props++) {
 				snprintf(want, sizeof(want), "\n  %s ", env);
-				if (strstr(help, want) == NULL)
-					fail_msg("--help lacks property %s", env);
+				if (strstr(help, want) == NULL) {
+					print_error("--help lacks property %s\n",
+					    env);
+					ok = false;
+				}
 			}
-			continue;
+		} else {
+			rows++;
+			ok = help_has_row(help, row, c1, c2, c3);
 		}
-		rows++;
-		assert_true(code_span(c1, (size_t)(c2 - c1), 0, env,
-		    sizeof(env)));
-		if (!code_span(c2, (size_t)(c3 - c2), 0, def, sizeof(def)))
-			strcpy(def, "(none)");	/* "off" */
-		flag = strstr(flags, "--");
-		assert_non_null(flag);
-		/* "  -b, --bootstrap-servers HOSTS ..." then the env line. */
-		snprintf(want, sizeof(want), "%s ", flag);
-		if ((at = strstr(help, want)) == NULL)
-			fail_msg("--help lacks %s", flag);
-		if (flags[1] != '-' && (at < help + 4 ||
-		    strncmp(at - 4, flags, 4) != 0))
-			fail_msg("--help: %s lacks its short form", flags);
-		at = strchr(at, '\n');
-		snprintf(want, sizeof(want), "env %s, default %s\n", env, def);
-		if (at == NULL || strncmp(strchr(at, 'e'), want,
-		    strlen(want)) != 0)
-			fail_msg("--help: %s should say '%s'", flag, want);
+		row = eol + 1;
 	}
+	assert_true(ok);
 	for (const char *p = help; (p = strstr(p, "   env ")) != NULL; p++)
 		help_rows++;
 	assert_int_equal(rows, help_rows);
