@@ -431,6 +431,9 @@ apply_x(struct rs_config *cfg, const char *arg, char *err, size_t errlen)
 		if (n == 0 || n >= sizeof(name))
 			return rs_errf(err, errlen, -EINVAL, "-X: expected "
 			    "property=value (argument not shown)");
+		if (arg[n] == '\0')
+			return rs_errf(err, errlen, -EINVAL, "-X %s: expected "
+			    "property=value", arg);
 		return rs_errf(err, errlen, -EINVAL, "-X %.*s...: expected "
 		    "property=value (the rest is not shown)", (int)n, arg);
 	}
