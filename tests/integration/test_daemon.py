@@ -403,12 +403,17 @@ def test_check_mode():
         dest.write("bad", "1,2,3\n")
         # Not a file: reported at once, never read (a FIFO would block).
         os.mkfifo(os.path.join(dest.path, "fifo.txt"))
+        # A name that is no routeId is reported escaped.
+        with open(os.path.join(dest.path, "x y\x1b[2J.txt"), "w") as f:
+            f.write("1,2\n")
         out = subprocess.run([harness.BIN, "--check", "-d", dest.path,
                               "--env-file", "/dev/null"],
                              capture_output=True, text=True, timeout=30)
         check(out.returncode == 1, "bad route must fail --check")
         check("bad.txt:1: more than two fields" in out.stderr, out.stderr)
         check("fifo.txt: not a regular file" in out.stderr, out.stderr)
+        check('/"x y\\x1b[2J.txt": name is not a valid routeId' in
+              out.stderr and "\x1b" not in out.stderr, out.stderr)
         check("route ok: 1 points" in out.stdout, out.stdout)
         for args in (["--interval", "fast"], ["-X", "no.such=1"],
                      ["--frobnicate"]):
