@@ -9,11 +9,14 @@
 #include "routesim/config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "routesim/dotenv.h"
 #include "routesim/version.h"
@@ -100,6 +103,10 @@ static const struct setting settings[] = {
 	    "librdkafka sasl.username"},
 	{NULL, 0, "sasl.password", NULL, T_KAFKA, 0, NULL, 0, 0,
 	    "librdkafka sasl.password"},
+	{NULL, 0, "ssl.key.password", NULL, T_KAFKA, 0, NULL, 0, 0,
+	    "librdkafka ssl.key.password"},
+	{NULL, 0, "ssl.keystore.password", NULL, T_KAFKA, 0, NULL, 0, 0,
+	    "librdkafka ssl.keystore.password"},
 };
 
 #define NSETTINGS (sizeof(settings) / sizeof(settings[0]))
@@ -325,12 +332,54 @@ dotenv_cb(void *ud, const char *key, const char *value, unsigned line)
 		    key);
 		return 0;
 	}
+	/* The file being read cannot name another one: it is chosen by
+	 * --env-file or the environment before it is opened. */
+	if (settings[idx].type == T_STR && settings[idx].off == F(env_file)) {
+		log_warnx("%s:%u: %s ignored: only --env-file or the "
+		    "environment names the file to read", ctx->path, line, key);
+		return 0;
+	}
 	rc = apply(ctx->cfg, (size_t)idx, value, RS_SRC_DOTENV, inner,
 	    sizeof(inner));
 	if (rc == -EINVAL)
 		rs_errf(ctx->err, ctx->errlen, -EINVAL, "%s:%u: %s", ctx->path, line,
 		    inner);
 	return rc;
+}
+
+/*
+ * Opens the .env file without blocking: a FIFO or socket in its place
+ * must not hang startup.  Regular files are read, and character devices
+ * too (--env-file /dev/null).  NULL with *rc set to 0 (a missing default
+ * file) or to an error.
+ */
+static FILE *
+open_env_file(const char *path, bool explicit, char *err, size_t errlen,
+    int *rc)
+{
+	struct stat st;
+	FILE *f;
+	int fd;
+
+	*rc = 0;
+	if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) < 0) {
+		if (errno != ENOENT || explicit)
+			*rc = rs_errf(err, errlen, -EINVAL, "%s: %s", path,
+			    strerror(errno));
+		return NULL;
+	}
+	if (fstat(fd, &st) != 0 || !(S_ISREG(st.st_mode) ||
+	    S_ISCHR(st.st_mode))) {
+		*rc = rs_errf(err, errlen, -EINVAL, "%s: not a regular file",
+		    path);
+		close(fd);
+		return NULL;
+	}
+	if ((f = fdopen(fd, "rb")) == NULL) {
+		*rc = -errno;
+		close(fd);
+	}
+	return f;
 }
 
 static int
@@ -342,12 +391,9 @@ load_dotenv(struct rs_config *cfg, bool explicit, char *err, size_t errlen)
 	FILE *f;
 	int rc;
 
-	if ((f = fopen(cfg->env_file, "rb")) == NULL) {
-		if (errno == ENOENT && !explicit)
-			return 0;
-		return rs_errf(err, errlen, -EINVAL, "%s: %s", cfg->env_file,
-		    strerror(errno));
-	}
+	if ((f = open_env_file(cfg->env_file, explicit, err, errlen,
+	    &rc)) == NULL)
+		return rc;
 	if ((buf = malloc(ENV_FILE_MAX + 1)) == NULL) {
 		rc = -ENOMEM;
 		goto out;
@@ -371,17 +417,31 @@ out:
 	return rc;
 }
 
+/*
+ * Applies "-X name=value".  A malformed argument is reported by the name
+ * it starts with, never in full: what follows may be a password typed
+ * with ':' for '='.
+ */
 static int
 apply_x(struct rs_config *cfg, const char *arg, char *err, size_t errlen)
 {
 	const char *eq = strchr(arg, '=');
+	size_t n = strspn(arg, "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-");
 	char name[256];
 
-	if (eq == NULL || eq == arg || (size_t)(eq - arg) >= sizeof(name))
-		return rs_errf(err, errlen, -EINVAL, "-X %s: expected property=value",
-		    arg);
-	memcpy(name, arg, (size_t)(eq - arg));
-	name[eq - arg] = '\0';
+	if (eq == NULL || eq != arg + n || n == 0 || n >= sizeof(name)) {
+		if (n == 0 || n >= sizeof(name))
+			return rs_errf(err, errlen, -EINVAL, "-X: expected "
+			    "property=value (argument not shown)");
+		if (arg[n] == '\0')
+			return rs_errf(err, errlen, -EINVAL, "-X %s: expected "
+			    "property=value", arg);
+		return rs_errf(err, errlen, -EINVAL, "-X %.*s...: expected "
+		    "property=value (the rest is not shown)", (int)n, arg);
+	}
+	memcpy(name, arg, n);
+	name[n] = '\0';
 	if (eq[1] == '\0')
 		return rs_errf(err, errlen, -EINVAL, "-X %s: empty value", name);
 	return set_kafka_prop(cfg, name, eq + 1, RS_SRC_FLAG);

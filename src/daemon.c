@@ -340,6 +340,8 @@ static void
 start_delivery(struct rs_daemon *d, struct rs_part *p, struct rs_route *route,
     const struct pending *req)
 {
+	char client[RS_LOG_VALUE_MAX];
+
 	if (rs_sched_start(&d->sched, route, req->req.client_id, p->id,
 	    req->offset, req->first) != 0) {
 		cannot_take(d, p, req->offset, "delivery not started", -ENOMEM);
@@ -349,7 +351,8 @@ start_delivery(struct rs_daemon *d, struct rs_part *p, struct rs_route *route,
 	check_cap(d);
 	if (req->resumed)
 		log_info("delivery resumed route=%s client=%s partition=%d "
-		    "offset=%lld at=%u", req->req.route_id, req->req.client_id,
+		    "offset=%lld at=%u", req->req.route_id,
+		    rs_log_value(client, sizeof(client), req->req.client_id),
 		    p->id, (long long)req->offset, req->first);
 }
 

@@ -87,6 +87,7 @@ maybe_free(struct rs_delivery *d)
 	struct rs_sched *s = d->sched;
 	struct rs_delivery_state st;
 	enum rs_delivery_end how;
+	char client[RS_LOG_VALUE_MAX];
 
 	if (!d->closed || d->inflight > 0)
 		return;
@@ -100,10 +101,12 @@ maybe_free(struct rs_delivery *d)
 		how = RS_END_STOPPED;
 		rs_metrics.deliveries_stopped++;
 	}
-	log_debug("delivery %s route=%s client=%s positions=%u partition=%d "
-	    "offset=%lld", how == RS_END_FAILED ? "failed" :
-	    how == RS_END_FINISHED ? "finished" : "stopped", d->route->id,
-	    d->key, d->acked, d->partition, (long long)d->offset);
+	if (rs_log_level() >= RS_LOG_DEBUG)
+		log_debug("delivery %s route=%s client=%s positions=%u "
+		    "partition=%d offset=%lld", how == RS_END_FAILED ? "failed" :
+		    how == RS_END_FINISHED ? "finished" : "stopped",
+		    d->route->id, rs_log_value(client, sizeof(client), d->key),
+		    d->acked, d->partition, (long long)d->offset);
 	st = state_of(d);
 	s->hooks.ended(s->hooks.ud, &st, how);
 	rs_route_unref(d->route);
@@ -322,10 +325,13 @@ rs_sched_report(struct rs_sched *s, void *opaque, rd_kafka_resp_err_t err)
 		refused(d, err);
 	} else if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
 		rs_metrics.positions_failed++;
-		if (!d->failed)
+		if (!d->failed) {
+			char client[RS_LOG_VALUE_MAX];
+
 			log_warnx("position not delivered: %s route=%s "
 			    "client=%s", rd_kafka_err2str(err), d->route->id,
-			    d->key);
+			    rs_log_value(client, sizeof(client), d->key));
+		}
 		d->failed = true;
 	}
 	maybe_free(d);

@@ -456,6 +456,11 @@ rs_http_probe(const char *listen, const char *path, int timeout_ms)
 
 	if ((rc = rs_http_parse_listen(listen, &addr, NULL, 0)) != 0)
 		return rc;
+	/* The whole request fits req, or nothing is sent. */
+	n = snprintf(req, sizeof(req), "GET %s HTTP/1.0\r\n\r\n", path);
+	if (n < 0 || (size_t)n >= sizeof(req) || path[0] != '/' ||
+	    strpbrk(path, " \r\n") != NULL)
+		return -EINVAL;
 	/* A wildcard listener is reached on loopback. */
 	if (addr.ss_family == AF_INET && v4->sin_addr.s_addr == INADDR_ANY)
 		v4->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -479,7 +484,6 @@ rs_http_probe(const char *listen, const char *path, int timeout_ms)
 	}
 	if ((rc = wait_fd(fd, POLLOUT, &deadline)) != 0)
 		goto out;
-	n = snprintf(req, sizeof(req), "GET %s HTTP/1.0\r\n\r\n", path);
 	if (send(fd, req, (size_t)n, MSG_NOSIGNAL) != n) {
 		rc = -EIO;	/* a short send of a tiny request: give up */
 		goto out;

@@ -6,11 +6,15 @@
  * and JSON lines like
  *   {"time":"2026-11-21T15:30:00.123Z","level":"warn","msg":"..."}
  * A line is built in a fixed buffer and written with a single write(2);
- * an over-long message is cut, never split.
+ * an over-long message is cut, never split.  In text lines control
+ * characters are escaped (\x1b), so no log line can move a terminal's
+ * cursor or fake a line; values from outside go through rs_log_value()
+ * so that they cannot fake fields either.
  */
 #include "routesim/log.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -120,6 +124,129 @@ json_append(char *buf, size_t n, size_t cap, const char *s)
 	return n;
 }
 
+/* True for a byte of s at i that a terminal could take for a control:
+ * C0, DEL, and C1 as UTF-8 encodes it (0xc2 0x80-0x9f).  *len is how
+ * many bytes it spans. */
+static bool
+is_control(const unsigned char *s, size_t *len)
+{
+	*len = 1;
+	if (s[0] < 0x20 || s[0] == 0x7f)
+		return true;
+	if (s[0] == 0xc2 && s[1] >= 0x80 && s[1] <= 0x9f) {
+		*len = 2;
+		return true;
+	}
+	return false;
+}
+
+/* Writes the escape of the control at s (C0 or DEL: one byte; C1: the
+ * second byte of two) into out; returns its length. */
+static size_t
+escape_control(const unsigned char *s, size_t len, char out[8])
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned c = len == 2 ? s[1] : s[0];
+
+	switch (c) {
+	case '\n':
+		return (size_t)snprintf(out, 8, "\\n");
+	case '\r':
+		return (size_t)snprintf(out, 8, "\\r");
+	case '\t':
+		return (size_t)snprintf(out, 8, "\\t");
+	default:
+		return (size_t)snprintf(out, 8, "\\%s%c%c",
+		    len == 2 ? "u00" : "x", hex[c >> 4], hex[c & 15]);
+	}
+}
+
+static bool
+needs_quotes(const char *s)
+{
+	size_t len;
+
+	if (*s == '\0')
+		return true;
+	for (const unsigned char *p = (const unsigned char *)s; *p != '\0';
+	    p++)
+		if (*p == ' ' || *p == '=' || *p == '"' || *p == '\\' ||
+		    is_control(p, &len))
+			return true;
+	return false;
+}
+
+const char *
+rs_log_value(char *buf, size_t len, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)(s ? s : "");
+	size_t n = 0, clen;
+	char esc[8];
+
+	if (len < RS_LOG_VALUE_MIN) {
+		if (len > 0)
+			buf[0] = '\0';
+		return buf;
+	}
+	if (!needs_quotes((const char *)p) && strlen((const char *)p) < len) {
+		memcpy(buf, p, strlen((const char *)p) + 1);
+		return buf;
+	}
+	buf[n++] = '"';
+	while (*p != '\0') {
+		size_t elen;
+
+		if (is_control(p, &clen)) {
+			elen = escape_control(p, clen, esc);
+		} else if (*p == '"' || *p == '\\') {
+			esc[0] = '\\';
+			esc[1] = (char)*p;
+			elen = 2;
+		} else {
+			esc[0] = (char)*p;
+			elen = 1;
+		}
+		/* Room for this, then '..."' and the NUL should it be cut. */
+		if (n + elen + 5 > len) {
+			memcpy(buf + n, "...", 3);
+			n += 3;
+			break;
+		}
+		memcpy(buf + n, esc, elen);
+		n += elen;
+		p += clen;
+	}
+	buf[n++] = '"';
+	buf[n] = '\0';
+	return buf;
+}
+
+/* Copies msg into a text line: control characters escaped (ESC
+ * sequences never reach a terminal), line breaks as spaces.  Returns the
+ * new length. */
+static size_t
+text_append(char *buf, size_t n, size_t cap, const char *msg)
+{
+	const unsigned char *p = (const unsigned char *)msg;
+	size_t clen, elen;
+	char esc[8];
+
+	while (*p != '\0' && n + 8 < cap) {
+		if (*p == '\n' || *p == '\r') {
+			buf[n++] = ' ';
+			p++;
+		} else if (is_control(p, &clen)) {
+			elen = escape_control(p, clen, esc);
+			memcpy(buf + n, esc, elen);
+			n += elen;
+			p += clen;
+		} else {
+			buf[n++] = (char)*p++;
+		}
+	}
+	return n;
+}
+
 void
 rs_vlog(enum rs_log_level level, const char *fmt, va_list ap)
 {
@@ -145,10 +272,9 @@ rs_vlog(enum rs_log_level level, const char *fmt, va_list ap)
 		line[n++] = '"';
 		line[n++] = '}';
 	} else {
-		n = (size_t)snprintf(line, sizeof(line), "%s %s %s", ts,
-		    rs_log_level_name(level), msg);
-		if (n > sizeof(line) - 1)
-			n = sizeof(line) - 1;
+		n = (size_t)snprintf(line, sizeof(line), "%s %s ", ts,
+		    rs_log_level_name(level));
+		n = text_append(line, n, sizeof(line) - 1, msg);
 	}
 	line[n++] = '\n';
 	/* A failed write to stderr has nowhere left to be reported. */

@@ -109,8 +109,12 @@ check(const struct rs_config *cfg)
 		memcpy(id, ent.name, len - 4);
 		id[len - 4] = '\0';
 		if (!rs_route_id_valid(id)) {
+			char name[RS_LOG_VALUE_MAX];
+
+			/* Any bytes but '/' can be in a file's name. */
 			fprintf(stderr, "routesim: %s/%s: name is not a valid "
-			    "routeId\n", cfg->destinations, ent.name);
+			    "routeId\n", cfg->destinations,
+			    rs_log_value(name, sizeof(name), ent.name));
 			bad++;
 			continue;
 		}

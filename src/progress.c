@@ -103,14 +103,17 @@ int64_t
 rs_progress_key_parse(const void *key, size_t len)
 {
 	const char *k = key;
-	int64_t v = 0;
+	uint64_t v = 0;
 
-	if (k == NULL || len == 0 || len > 19)
+	/* Exactly what rs_progress_key() writes: decimal digits, no sign,
+	 * no leading zero, at most INT64_MAX (19 digits). */
+	if (k == NULL || len == 0 || len > 19 || (k[0] == '0' && len > 1))
 		return -1;
 	for (size_t i = 0; i < len; i++) {
 		if (k[i] < '0' || k[i] > '9')
 			return -1;
-		v = v * 10 + (k[i] - '0');
+		/* 19 digits fit in uint64_t; only INT64_MAX bounds them. */
+		v = v * 10 + (uint64_t)(k[i] - '0');
 	}
-	return v;
+	return v > (uint64_t)INT64_MAX ? -1 : (int64_t)v;
 }

@@ -195,7 +195,9 @@ rs_route_load(const char *dir, const char *id, enum rs_position_order order,
 	    sizeof(path))
 		return rs_errf(err, errlen, -ENAMETOOLONG, "%s/%s.txt: path too "
 		    "long", dir, id);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+	/* O_NONBLOCK: a FIFO named <id>.txt must not block the open; the
+	 * type is checked after it, so symlinks (a ConfigMap's) still work. */
+	if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) < 0) {
 		rc = -errno;
 		return rs_errf(err, errlen, rc, "%s: %s", path, strerror(-rc));
 	}

@@ -87,6 +87,7 @@ static void
 on_watch(uv_fs_event_t *h, const char *filename, int events, int status)
 {
 	struct rs_routes *rt = h->data;
+	char name[RS_LOG_VALUE_MAX];
 
 	(void)events;
 	if (status < 0) {
@@ -95,7 +96,7 @@ on_watch(uv_fs_event_t *h, const char *filename, int events, int status)
 		return;
 	}
 	log_debug("route folder changed file=%s: routes will be re-read",
-	    filename ? filename : "?");
+	    filename ? rs_log_value(name, sizeof(name), filename) : "?");
 	rs_routes_invalidate(rt);
 }
 

@@ -12,7 +12,11 @@
  * .env file counts as unset, as the original's .env leaves unused keys
  * empty.  librdkafka properties come from -X key=value (as kcat) and from
  * the original's names security.protocol, sasl.mechanisms, sasl.username
- * and sasl.password.
+ * and sasl.password, and ssl.key.password and ssl.keystore.password, so
+ * that no secret has to be on the command line.  The .env file is named
+ * by --env-file or the environment only (ROUTESIM_ENV_FILE inside it is
+ * ignored with a warning) and is opened without blocking.  No message
+ * built here shows the value of a secret property.
  *
  * Ownership: rs_config_load() fills a caller-provided struct rs_config with
  * heap copies of every string; rs_config_free() releases them.  Demo route

@@ -66,7 +66,9 @@ void rs_http_close(struct rs_http *h, void (*cb)(struct rs_http *));
 /*
  * Client: GET path from the server listening at listen (a wildcard
  * address is reached on loopback), blocking, at most timeout_ms.
- * Returns the HTTP status, or a negative errno.
+ * Returns the HTTP status, or a negative errno: -EINVAL, with nothing
+ * sent, when path does not start with '/', holds a space or line break,
+ * or makes a request longer than the probe's 256-byte buffer.
  */
 int rs_http_probe(const char *listen, const char *path, int timeout_ms);
 

@@ -53,6 +53,21 @@ void log_warnx(const char *fmt, ...) RS_PRINTF(1, 2);
 void log_info(const char *fmt, ...) RS_PRINTF(1, 2);
 void log_debug(const char *fmt, ...) RS_PRINTF(1, 2);
 /*
+ * Renders s (NULL counts as "") as the value of a key=value field,
+ * logfmt style: as is when it is non-empty and holds no space, '=', '"',
+ * '\\' or control character; otherwise in double quotes, with \" \\
+ * \n \r \t and \xHH (\u00HH for C1 controls) escapes.  A value that
+ * does not fit buf is cut and ends in "...\"", still quoted.  Returns buf
+ * (len >= RS_LOG_VALUE_MIN; RS_LOG_VALUE_MAX is a good size), e.g.
+ *   char c[RS_LOG_VALUE_MAX];
+ *   log_info("... client=%s", rs_log_value(c, sizeof(c), client_id));
+ * Every value that comes from outside (clientIds) is logged this way.
+ */
+#define RS_LOG_VALUE_MIN 16
+#define RS_LOG_VALUE_MAX 256
+const char *rs_log_value(char *buf, size_t len, const char *s);
+
+/*
  * Formats an error message into err (for the caller to report where the
  * error is handled) and returns rc, so "return rs_errf(...)" reads well.
  */

@@ -54,7 +54,9 @@ void rs_progress_free(struct rs_progress *p);
 /* Key of the request at offset: its decimal offset.  Returns the length;
  * buf holds at least 21 bytes. */
 size_t rs_progress_key(int64_t offset, char buf[21]);
-/* Parses a key; -1 when it is not one. */
+/* Parses a key: the decimal offset 0..INT64_MAX exactly as
+ * rs_progress_key() writes it (no sign, no leading zero); -1 for
+ * anything else. */
 int64_t rs_progress_key_parse(const void *key, size_t len);
 
 #endif

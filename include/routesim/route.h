@@ -52,6 +52,9 @@ int rs_route_parse(const char *buf, size_t len, const char *id,
 
 /*
  * Reads DIR/<id>.txt (blocking: call it off the loop) and parses it.
+ * Only a regular file (symlinks followed) of at most RS_ROUTE_FILE_MAX
+ * bytes is read; it is opened non-blocking and checked with fstat before
+ * any read, so a FIFO, socket or folder is -EINVAL at once, never a hang.
  * Returns 0, -ENOENT if there is no such file, -EINVAL for a bad file,
  * or another negative errno; err says why.
  */

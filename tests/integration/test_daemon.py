@@ -7,7 +7,9 @@ import contextlib
 import json
 import os
 import re
+import shutil
 import subprocess
+import tempfile
 import time
 
 import harness
@@ -126,8 +128,18 @@ def test_restore_backlog():
         check(len(clients) == n and all(len(m) == 1
                                         for m in clients.values()),
               "%d clients, some more than once" % len(clients))
-        print("paused while restoring: %s" %
-              ("yes" if rs.count("paused while restoring") else "no"))
+        # The partition was paused at 1,000 waiting, once, and resumed
+        # (every request was delivered) once its restore was done.
+        paused = [line for line in rs.lines
+                  if "paused while restoring" in line]
+        check(len(paused) == 1 and
+              "paused while restoring: 1000 requests waiting" in paused[0],
+              "the partition was not paused at 1,000 waiting:\n" +
+              "\n".join(rs.lines[:60]))
+        part = paused[0].split("partition=")[1].split()[0]
+        check(rs.count("restored partition=%s resumed=0 finished=0 "
+                       "queued=yes" % part) == 1,
+              "restore of partition %s:\n%s" % (part, rs.log()[:5000]))
         check(rs.stop() == 0, "exit status")
     finally:
         pos.close()
@@ -247,6 +259,7 @@ def test_bad_requests():
                                                         pos):
         with open(os.path.join(dest.path, "..", "secret.txt"), "w") as f:
             f.write("9,9\n")
+        os.mkfifo(os.path.join(dest.path, "fifo.txt"))
         good = {"clientId": "g", "routeId": "good"}
         bad = [b"not json", b'{"clientId":"1"', b'["a"]',
                b'{"clientId":"1"}', b'{"clientId":"1","routeId":7}',
@@ -256,6 +269,7 @@ def test_bad_requests():
                b'{"clientId":"1","routeId":"nope"}',
                b'{"clientId":"1","routeId":"empty"}',
                b'{"clientId":"1","routeId":"broken"}',
+               b'{"clientId":"1","routeId":"fifo"}',
                b'{"clientId":"' + b"x" * 5000 + b'","routeId":"good"}',
                b'{"clientId":"' + b"y" * 200000 + b'","routeId":"good"}',
                b""]
@@ -266,17 +280,21 @@ def test_bad_requests():
                    b'{"ClientId":"G","RouteId":"good"}': "G",
                    b'{"clientId":"a","routeId":"nope","routeid":"good"}':
                    "a"}
+        # A clientId made to forge log fields and drive a terminal is
+        # served, and logged quoted and escaped.
+        evil = 'g0 route=999 level=error \x1b[31m"x"'
+        names = [evil] + ["g%d" % i for i in range(1, len(bad))]
         stream = []
         for i, b in enumerate(bad):
             stream.append(b)
-            stream.append(dict(good, clientId="g%d" % i))
+            stream.append(dict(good, clientId=names[i]))
         stream.extend(lenient)
         harness.send_requests(cluster, stream)
         pos.wait_finished(len(bad) + len(lenient))
         time.sleep(0.5)
         pos.poll()
         clients = pos.by_client()
-        want = ["g%d" % i for i in range(len(bad))] + ["", "G", "a"]
+        want = names + ["", "G", "a"]
         check(sorted(clients) == sorted(want),
               "unexpected clients: %s" % sorted(clients))
         check(len(clients[""]) == 6, "clientId \"\": %d positions"
@@ -285,13 +303,19 @@ def test_bad_requests():
               "positions of bad requests")
         check(rs.count("request without a string clientId") == 2,
               "defaulted clientIds logged")
+        check("\x1b" not in rs.log(), "raw ESC in the log")
+        check(rs.count('client="g0 route=999 level=error \\x1b[31m'
+                       '\\"x\\"" positions=3') == 1,
+              "clientId not quoted and escaped:\n" + rs.log())
+        check(rs.count("route=999") == 1, "forged field")
         for reason, count in (("bad_json", 4), ("bad_field", 2),
                               ("bad_route_id", 3), ("unknown_route", 1),
-                              ("bad_route_file", 2), ("too_large", 2)):
+                              ("bad_route_file", 3), ("too_large", 2)):
             got = rs.count("request rejected reason=%s " % reason)
             check(got == count, "%s: %d rejections logged, want %d\n%s" %
                   (reason, got, count, rs.log()))
         check(rs.count("broken.txt:2: expected") == 1, "file:line in log")
+        check(rs.count("fifo.txt: not a regular file") == 1, "FIFO in log")
         check(rs.proc.poll() is None, "daemon died")
 
 
@@ -431,11 +455,19 @@ def test_check_mode():
     try:
         dest.write("ok", "1,2\n")
         dest.write("bad", "1,2,3\n")
+        # Not a file: reported at once, never read (a FIFO would block).
+        os.mkfifo(os.path.join(dest.path, "fifo.txt"))
+        # A name that is no routeId is reported escaped.
+        with open(os.path.join(dest.path, "x y\x1b[2J.txt"), "w") as f:
+            f.write("1,2\n")
         out = subprocess.run([harness.BIN, "--check", "-d", dest.path,
                               "--env-file", "/dev/null"],
                              capture_output=True, text=True, timeout=30)
         check(out.returncode == 1, "bad route must fail --check")
         check("bad.txt:1: more than two fields" in out.stderr, out.stderr)
+        check("fifo.txt: not a regular file" in out.stderr, out.stderr)
+        check('/"x y\\x1b[2J.txt": name is not a valid routeId' in
+              out.stderr and "\x1b" not in out.stderr, out.stderr)
         check("route ok: 1 points" in out.stdout, out.stdout)
         for args in (["--interval", "fast"], ["-X", "no.such=1"],
                      ["--frobnicate"]):
@@ -444,6 +476,79 @@ def test_check_mode():
                                timeout=30)
             check(r.returncode == 2, "%s: exit %d" % (args, r.returncode))
     finally:
+        dest.close()
+
+
+def test_secrets():
+    """No output of routesim ever shows a secret property's value: not a
+    malformed -X, not --print-config, --check or --help, not a run with
+    every librdkafka debug context on, wherever the secret came from."""
+    secret = "hunter2-Zq9"
+    props = ["sasl.password", "ssl.key.password", "ssl.keystore.password"]
+    dest = Destinations()
+    cluster = Cluster()
+    envdir = tempfile.mkdtemp(prefix="routesim-env-")
+    outputs = []
+
+    def run(args, want_rc, env=None, cwd=None):
+        full_env = {k: v for k, v in os.environ.items()
+                    if not k.startswith("Kafka")}
+        full_env.update(env or {})
+        r = subprocess.run([harness.BIN, "-d", dest.path] + args,
+                           capture_output=True, text=True, timeout=30,
+                           env=full_env, cwd=cwd)
+        outputs.append((args, r.stdout + r.stderr))
+        check(r.returncode == want_rc, "%s: exit %d, want %d\n%s" %
+              (args, r.returncode, want_rc, r.stderr))
+        return r
+
+    try:
+        dest.write("1", "1,2\n")
+        envfile = os.path.join(envdir, "secrets.env")
+        with open(envfile, "w") as f:
+            f.write("".join("%s=%s\n" % (p, secret) for p in props))
+        xs = sum((["-X", "%s=%s" % (p, secret)] for p in props), [])
+        nofile = ["--env-file", "/dev/null"]
+        # Malformed -X: ':' or a space for '=', nothing before '='.
+        for arg in ("sasl.password:" + secret, "sasl.password " + secret,
+                    "=" + secret, ":" + secret, "sasl.password\n" + secret):
+            r = run(nofile + ["-X", arg], 2)
+            check("-X" in r.stderr, r.stderr)
+        run(nofile + ["--print-config"] + xs, 0)
+        run(["--env-file", envfile, "--print-config"], 0)
+        run(nofile + ["--print-config"], 0,
+            env={p: secret for p in props})
+        run(nofile + ["--check"] + xs, 0)
+        run(nofile + ["--help"] + xs, 0)
+        run(nofile + xs + ["--interval", "0"], 2)
+        run(["--env-file", envfile, "--interval", "0"], 2)
+        # A bad line after the secrets in a .env, and a bad value.
+        with open(os.path.join(envdir, ".env"), "w") as f:
+            f.write("sasl.password=%s\nbroken line %s\n" % (secret, secret))
+        run([], 2, cwd=envdir)
+        with open(os.path.join(envdir, ".env"), "w") as f:
+            f.write("sasl.password=%s\nROUTESIM_INTERVAL_MS=%s\n" %
+                    (secret, "x"))
+        run([], 2, cwd=envdir)
+        # Properties librdkafka refuses, next to the secrets.
+        run(nofile + ["--check", "-X", "no.such.password=" + secret] + xs,
+            2)
+        run(nofile + ["--check", "-X", "linger.ms=banana"] + xs, 2)
+        # A daemon run with librdkafka's configuration dump and all debug
+        # contexts: the secrets are set, never used, never printed.
+        rs = Routesim(cluster, dest.path, "-X", "debug=all", *xs)
+        try:
+            rs.wait_log("assigned partitions=route.new-direction")
+            check(rs.stop() == 0, "exit status")
+        finally:
+            rs.stop()
+        outputs.append((["daemon"], rs.log()))
+        for args, out in outputs:
+            check(secret not in out, "%s shows the secret:\n%s" %
+                  (args, out))
+    finally:
+        shutil.rmtree(envdir, ignore_errors=True)
+        cluster.close()
         dest.close()
 
 

@@ -1,5 +1,6 @@
 /* test_config.c - settings, sources and precedence (src/config.c). */
 #include <setjmp.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -8,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "routesim/config.h"
@@ -237,6 +239,122 @@ test_invalid_env_and_dotenv(void **state)
 	rs_config_free(&cfg);
 }
 
+/* A .env that names another .env: the name is ignored (with a warning),
+ * and an error after it still names the file being read.  Under ASan this
+ * was a use after free of the file's name: only the default ./.env could
+ * be replaced by a lower source, so the test reads ./.env. */
+static void
+test_env_file_inside_dotenv(void **state)
+{
+	char *env[] = {NULL}, dir[] = "/tmp/routesim-test-dir-XXXXXX";
+	char cwd[4096], err[256] = "";
+	struct rs_config cfg;
+	FILE *f;
+
+	(void)state;
+	assert_non_null(getcwd(cwd, sizeof(cwd)));
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(chdir(dir), 0);
+	assert_non_null(f = fopen(".env", "w"));
+	fputs("ROUTESIM_ENV_FILE=/elsewhere/.env\nROUTESIM_INTERVAL_MS=abc\n",
+	    f);
+	fclose(f);
+	assert_int_equal(load(&cfg, env, err, sizeof(err), (char *)NULL),
+	    -EINVAL);
+	if (strstr(err, ".env:2: ROUTESIM_INTERVAL_MS (.env)") != err)
+		fail_msg("error does not name .env line 2: %s", err);
+	assert_string_equal(cfg.env_file, ".env");
+	rs_config_free(&cfg);
+
+	assert_non_null(f = fopen(".env", "w"));
+	fputs("ROUTESIM_ENV_FILE=/elsewhere/.env\nKafkaReadTopic=t\n", f);
+	fclose(f);
+	assert_int_equal(load(&cfg, env, err, sizeof(err), (char *)NULL), 0);
+	assert_string_equal(cfg.env_file, ".env");
+	assert_string_equal(cfg.read_topic, "t");
+	rs_config_free(&cfg);
+	unlink(".env");
+	assert_int_equal(chdir(cwd), 0);
+	rmdir(dir);
+}
+
+/* Only a regular file (or a device such as /dev/null) is read as .env;
+ * a FIFO is refused at once instead of blocking startup. */
+static void
+test_env_file_fifo(void **state)
+{
+	char *env[] = {NULL}, path[96], err[256] = "";
+	struct rs_config cfg;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s.fifo", envfile);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	assert_int_equal(load(&cfg, env, err, sizeof(err), "--env-file", path,
+	    (char *)NULL), -EINVAL);
+	assert_non_null(strstr(err, "not a regular file"));
+	rs_config_free(&cfg);
+	unlink(path);
+}
+
+/* A secret is never echoed: not by a malformed -X, not by a bad value
+ * from the environment or .env, not by --print-config. */
+static void
+expect_no_secret(const char *want, ...)
+{
+	char *argv[16] = {"routesim"}, *env[] = {NULL}, err[512] = "";
+	struct rs_config cfg;
+	int argc = 1;
+	va_list ap;
+
+	va_start(ap, want);
+	while ((argv[argc] = va_arg(ap, char *)) != NULL)
+		argc++;
+	va_end(ap);
+	assert_int_equal(rs_config_load(&cfg, argc, argv, env, err,
+	    sizeof(err)), -EINVAL);
+	if (strstr(err, "hunter2") != NULL || strstr(err, want) == NULL)
+		fail_msg("error '%s': shows the secret or lacks '%s'", err,
+		    want);
+	rs_config_free(&cfg);
+}
+
+static void
+test_secrets_never_shown(void **state)
+{
+	char *env[] = {"ssl.key.password=hunter2", NULL}, *buf = NULL;
+	struct rs_config cfg;
+	char err[256];
+	size_t len = 0;
+	FILE *out;
+
+	(void)state;
+	expect_no_secret("-X sasl.password", "--env-file", "/dev/null", "-X",
+	    "sasl.password:hunter2", (char *)NULL);
+	expect_no_secret("-X sasl.password", "--env-file", "/dev/null", "-X",
+	    "sasl.password hunter2", (char *)NULL);
+	expect_no_secret("-X: expected", "--env-file", "/dev/null", "-X",
+	    "=hunter2", (char *)NULL);
+	expect_no_secret("-X: expected", "--env-file", "/dev/null", "-X",
+	    ":hunter2", (char *)NULL);
+	expect_no_secret("-X", "--env-file", "/dev/null", "-X",
+	    "sasl.password\nhunter2", (char *)NULL);
+
+	/* Secret properties other than sasl.password can come from the
+	 * environment or .env too, so they need not be on the command line. */
+	write_env("ssl.keystore.password=hunter2\n");
+	assert_int_equal(load(&cfg, env, err, sizeof(err), "--env-file",
+	    envfile, (char *)NULL), 0);
+	assert_string_equal(prop(&cfg, "ssl.key.password"), "hunter2");
+	assert_string_equal(prop(&cfg, "ssl.keystore.password"), "hunter2");
+	out = open_memstream(&buf, &len);
+	rs_config_print(&cfg, out);
+	fclose(out);
+	if (strstr(buf, "hunter2") != NULL)
+		fail_msg("--print-config shows a secret:\n%s", buf);
+	free(buf);
+	rs_config_free(&cfg);
+}
+
 static void
 test_modes_and_print(void **state)
 {
@@ -279,6 +397,154 @@ test_modes_and_print(void **state)
 	free(buf);
 }
 
+/* Reads the file at $RS_SOURCE_DIR/name into a heap string. */
+static char *
+read_source(const char *name)
+{
+	const char *dir = getenv("RS_SOURCE_DIR");
+	char path[4096], *buf = NULL;
+	size_t len = 0, n;
+	char chunk[4096];
+	FILE *f, *out;
+
+	assert_non_null(dir);
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	assert_non_null(f = fopen(path, "r"));
+	out = open_memstream(&buf, &len);
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		fwrite(chunk, 1, n, out);
+	fclose(out);
+	fclose(f);
+	return buf;
+}
+
+/* Copies the i-th `...` span of cell (i from 0) into out; false if none. */
+static bool
+code_span(const char *cell, size_t cell_len, unsigned i, char *out,
+    size_t outlen)
+{
+	const char *p = cell, *end = cell + cell_len;
+
+	for (;;) {
+		const char *open = memchr(p, '`', (size_t)(end - p)), *close;
+
+		if (open == NULL)
+			return false;
+		close = memchr(open + 1, '`', (size_t)(end - open - 1));
+		if (close == NULL)
+			return false;
+		if (i-- == 0) {
+			snprintf(out, outlen, "%.*s", (int)(close - open - 1),
+			    open + 1);
+			return true;
+		}
+		p = close + 1;
+	}
+}
+
+/* Checks one row of the README's settings table (flags, environment
+ * name, default: the cells c1..c3 end) against --help; returns false when
+ * it does not match, with a message. */
+static bool
+help_has_row(const char *help, const char *row, const char *c1,
+    const char *c2, const char *c3)
+{
+	char flags[64] = "", env[64] = "", def[64] = "", want[256];
+	const char *at, *flag;
+
+	if (!code_span(row, (size_t)(c1 - row), 0, flags, sizeof(flags)) ||
+	    !code_span(c1, (size_t)(c2 - c1), 0, env, sizeof(env)) ||
+	    (flag = strstr(flags, "--")) == NULL) {
+		print_error("README row not understood: %.*s\n",
+		    (int)(c3 - row), row);
+		return false;
+	}
+	if (!code_span(c2, (size_t)(c3 - c2), 0, def, sizeof(def)))
+		strcpy(def, "(none)");	/* "off" */
+	/* "  -b, --bootstrap-servers HOSTS ..." then the env line. */
+	snprintf(want, sizeof(want), "%s ", flag);
+	if ((at = strstr(help, want)) == NULL) {
+		print_error("--help lacks %s\n", flag);
+		return false;
+	}
+	if (flags[1] != '-' && (at < help + 4 ||
+	    strncmp(at - 4, flags, 4) != 0)) {
+		print_error("--help: %s lacks its short form\n", flags);
+		return false;
+	}
+	snprintf(want, sizeof(want), "\n  %*s   env %s, default %s\n", 40, "",
+	    env, def);
+	if ((at = strchr(at, '\n')) == NULL ||
+	    strncmp(at, want, strlen(want)) != 0) {
+		print_error("--help: %s should be followed by '%s'\n", flag,
+		    want + 1);
+		return false;
+	}
+	return true;
+}
+
+/* Every row of the README's settings table is in --help with the same
+ * flag, environment name and default, and --help has no setting the
+ * table lacks. */
+static void
+test_help_matches_readme(void **state)
+{
+	char *readme = read_source("README.md"), *help = NULL;
+	const char *row;
+	size_t len = 0;
+	unsigned rows = 0, help_rows = 0, props = 0, help_props = 0;
+	bool ok = true;
+	FILE *out;
+
+	(void)state;
+	out = open_memstream(&help, &len);
+	rs_config_usage(out, "routesim");
+	fclose(out);
+	row = strstr(readme, "| flag | environment / .env | default |");
+	if (row != NULL && (row = strchr(row, '\n')) != NULL)
+		row = strchr(row + 1, '\n');	/* the | --- | line */
+	if (row == NULL)
+		fail_msg("README.md: no settings table");
+	for (row = row ? row + 1 : ""; ok && *row == '|'; ) {
+		const char *c1 = strchr(row + 1, '|'), *c2, *c3, *eol;
+		char env[64], want[96];
+
+		if (c1 == NULL || (c2 = strchr(c1 + 1, '|')) == NULL ||
+		    (c3 = strchr(c2 + 1, '|')) == NULL ||
+		    (eol = strchr(row, '\n')) == NULL || c3 > eol) {
+			ok = false;
+			break;
+		}
+		if (strncmp(row, "| `-X", 5) == 0) {
+			/* librdkafka properties read from env / .env */
+			for (unsigned i = 0; code_span(c1, (size_t)(c2 - c1), i,
+			    env, sizeof(env)); i++, props++) {
+				snprintf(want, sizeof(want), "\n  %s ", env);
+				if (strstr(help, want) == NULL) {
+					print_error("--help lacks property %s\n",
+					    env);
+					ok = false;
+				}
+			}
+		} else {
+			rows++;
+			ok = help_has_row(help, row, c1, c2, c3);
+		}
+		row = eol + 1;
+	}
+	assert_true(ok);
+	for (const char *p = help; (p = strstr(p, "   env ")) != NULL; p++)
+		help_rows++;
+	assert_int_equal(rows, help_rows);
+	for (const char *p = strstr(help, "also read from the environment");
+	    p != NULL && (p = strchr(p, '\n')) != NULL && p[1] == ' ';
+	    p++)
+		help_props++;
+	assert_int_equal(props, help_props);
+	free(help);
+	free(readme);
+}
+
 int
 main(void)
 {
@@ -290,6 +556,10 @@ main(void)
 		cmocka_unit_test(test_invalid_values_name_the_setting),
 		cmocka_unit_test(test_invalid_env_and_dotenv),
 		cmocka_unit_test(test_modes_and_print),
+		cmocka_unit_test(test_env_file_inside_dotenv),
+		cmocka_unit_test(test_env_file_fifo),
+		cmocka_unit_test(test_secrets_never_shown),
+		cmocka_unit_test(test_help_matches_readme),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -109,6 +109,50 @@ test_keys(void **state)
 	assert_int_equal(rs_progress_key_parse("-1", 2), -1);
 }
 
+/* Keys are Kafka offsets, 0..INT64_MAX, in the one form rs_progress_key()
+ * writes; anything else is not a key, never a wrapped offset that could
+ * alias another request's. */
+static void
+test_key_range(void **state)
+{
+	static const char *const bad[] = {
+		"9223372036854775808",		/* INT64_MAX + 1 */
+		"9999999999999999999",		/* wraps to a negative */
+		"18446744073709551617",		/* wraps to 1 in 64 bits */
+		"10000000000000000000",
+		"99999999999999999999",
+		"00", "01", "0009", "+1", " 1", "1 ", "1\n",
+	};
+	char key[21];
+
+	(void)state;
+	assert_int_equal(rs_progress_key_parse("0", 1), 0);
+	assert_int_equal(rs_progress_key_parse("9", 1), 9);
+	assert_int_equal(rs_progress_key_parse("10", 2), 10);
+	assert_true(rs_progress_key_parse("9223372036854775807", 19) ==
+	    INT64_MAX);
+	assert_true(rs_progress_key_parse("9223372036854775806", 19) ==
+	    INT64_MAX - 1);
+	assert_true(rs_progress_key_parse("999999999999999999", 18) ==
+	    999999999999999999LL);
+	assert_true(rs_progress_key_parse("1000000000000000000", 19) ==
+	    1000000000000000000LL);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (rs_progress_key_parse(bad[i], strlen(bad[i])) != -1)
+			fail_msg("accepted key '%s' as %lld", bad[i],
+			    (long long)rs_progress_key_parse(bad[i],
+			    strlen(bad[i])));
+	/* The length counts, not a NUL: "12" of "123". */
+	assert_int_equal(rs_progress_key_parse("123", 2), 12);
+	assert_int_equal(rs_progress_key_parse("1\0", 2), -1);
+	/* Every key written parses back to its offset. */
+	for (int64_t o = 1; o > 0 && o <= INT64_MAX / 3; o = o * 3 + 1) {
+		size_t n = rs_progress_key(o, key);
+
+		assert_true(rs_progress_key_parse(key, n) == o);
+	}
+}
+
 int
 main(void)
 {
@@ -117,6 +161,7 @@ main(void)
 		cmocka_unit_test(test_bad_records),
 		cmocka_unit_test(test_client_id_limit),
 		cmocka_unit_test(test_keys),
+		cmocka_unit_test(test_key_range),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

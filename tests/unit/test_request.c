@@ -66,6 +66,35 @@ test_same_as_cjson(void **state)
 		"{\"CLIENTID\":\"1\",\"RouteId\":\"1\"}",
 		"{\"routeId\":\"1\"}",
 		"{\"clientId\":\"a\",\"routeId\":\"1\",\"clientid\":\"b\"}",
+		"{\"clientId\":null,\"routeId\":\"1\"}",
+		"{\"clientId\":[],\"routeId\":\"1\"}",
+		"{\"clientId\":\"1\",\"routeId\":\"1\",\"clientId\":2}",
+		"{\"clientId\":\"1\",\"routeId\":\"../x\",\"routeId\":\"1\"}",
+		/* Rejected: both say so, for the same reason. */
+		"",
+		"   ",
+		"{",
+		"{\"clientId\":\"1\",",
+		"[\"1\",\"1\"]",
+		"\"1\"",
+		"null",
+		"{}",
+		"{\"clientId\":\"1\"}",
+		"{\"clientId\":\"1\",\"routeId\":1}",
+		"{\"clientId\":\"\xed\xa0\x80\",\"routeId\":\"1\"}",
+		"{\"clientId\":\"\xff\",\"routeId\":\"1\"}",
+		"{\"clientId\":\"1\",\"routeId\":\"\"}",
+		"{\"clientId\":\"1\",\"routeId\":\"../x\"}",
+		"{\"clientId\":\"1\",\"routeId\":\"a b\"}",
+		"{\"clientId\":\"1\",\"routeId\":\"1\\u0000x\"}",
+		"{\"clientId\":\"a\\u0000\",\"routeId\":\"1\"}",
+		"{\"clientId\":\"\\ud800\",\"routeId\":\"1\"}",
+		"{\"clientId\":\"1\",\"routeId\":\"1\"} trailing",
+		"{\"clientId\":\"1\",\"routeId\":\"1\"}{}",
+		"{\"clientId\":\"1\" \"routeId\":\"1\"}",
+		"{\"clientId\":\"1\",\"routeId\":\"1\",}",
+		"{\"clientId\":\"1\",\"routeId\":\"1\"",
+		"{\"clientId\":\"\\x\",\"routeId\":\"1\"}",
 	};
 
 	(void)state;
@@ -77,10 +106,19 @@ test_same_as_cjson(void **state)
 		int rc = rs_request_parse(msgs[i], len, &r, &why, err,
 		    sizeof(err));
 
-		assert_int_equal(rc, rs_request_parse_json(msgs[i], len, &ref,
-		    &ref_why, ref_err, sizeof(ref_err)));
-		if (rc != 0)
+		if (rc != rs_request_parse_json(msgs[i], len, &ref, &ref_why,
+		    ref_err, sizeof(ref_err)))
+			fail_msg("%s: %s here, %s with cJSON alone", msgs[i],
+			    rc == 0 ? "accepted" : "rejected",
+			    rc == 0 ? "rejected" : "accepted");
+		if (rc != 0) {
+			if (why != ref_why)
+				fail_msg("%s: rejected as %s (%s), as %s (%s) "
+				    "with cJSON alone", msgs[i],
+				    rs_reject_name(why), err,
+				    rs_reject_name(ref_why), ref_err);
 			continue;
+		}
 		assert_string_equal(r.route_id, ref.route_id);
 		assert_string_equal(r.client_id, ref.client_id);
 		assert_int_equal(r.client_id_defaulted,
