@@ -1,6 +1,7 @@
 #!/bin/sh
 # Installs what routesim needs to build and test on Debian 12 / Ubuntu:
-# Debian packages with apt-get (only those missing; needs root or sudo)
+# Debian packages with apt-get (only those missing; needs root or sudo;
+# Java and Maven run the real Kafka brokers of `ctest -L kafka`)
 # and two Dockerfile linters from npm into .tools/ (git-ignored).
 set -eu
 cd "$(dirname "$0")/.."
@@ -8,7 +9,8 @@ cd "$(dirname "$0")/.."
 PACKAGES="build-essential cmake pkg-config clang libclang-rt-14-dev
 librdkafka-dev libuv1-dev libcjson-dev libcmocka-dev
 kcat python3 python3-kafka python3-kubernetes python3-yaml shellcheck
-yamllint docker-compose nodejs cppcheck clang-tidy"
+yamllint docker-compose nodejs cppcheck clang-tidy
+default-jre-headless maven"
 command -v npm >/dev/null 2>&1 || PACKAGES="$PACKAGES npm"
 
 missing=""
