@@ -135,7 +135,10 @@ class Kafka:
         self.lib = fetch(version)
         self.classpath = os.path.join(self.lib, "*")
         self.workdir = workdir
-        self.log_config = os.path.join(workdir, "log-config")
+        # log4j 2 chooses the format by the file's extension.
+        self.log_config = os.path.join(
+            workdir, "log4j2.properties" if major(version) >= 4
+            else "log4j.properties")
         with open(self.log_config, "w") as f:
             if major(version) >= 4:
                 f.write("rootLogger.level = WARN\n"
@@ -345,12 +348,16 @@ class KafkaBroker:
             args += ["--config", c]
         self.topics(*args)
 
-    def produce(self, lines):
-        """kafka-console-producer.sh: one message per line, no key."""
+    def produce(self, lines, topic="route.new-direction",
+                key_separator=None):
+        """kafka-console-producer.sh: one message per line; without
+        key_separator no key, with it "KEY<sep>VALUE" lines."""
         data = "".join(line + "\n" for line in lines).encode()
-        self.kafka.run(self.kafka.console_producer(), "--bootstrap-server",
-                       self.bootstrap, "--topic", "route.new-direction",
-                       stdin=data)
+        args = ["--bootstrap-server", self.bootstrap, "--topic", topic]
+        if key_separator is not None:
+            args += ["--property", "parse.key=true",
+                     "--property", "key.separator=" + key_separator]
+        self.kafka.run(self.kafka.console_producer(), *args, stdin=data)
 
     def consume(self, topic, max_messages, timeout_ms=60000,
                 print_key=False):

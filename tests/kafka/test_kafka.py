@@ -1,0 +1,174 @@
+#!/usr/bin/python3
+"""routesim against real Apache Kafka brokers (ctest -L kafka).
+
+usage: test_kafka.py VERSION [TEST...]   (VERSION: 3.9.1, 4.1.2, ...)
+
+Each test starts its own single-node Kafka (kafka_broker.py), creates the
+topics the way the README tells users to (kafka-topics, the progress
+topic compacted), runs the real routesim binary against it and judges the
+result with Kafka's own console producer and consumer, clients that share
+no code with librdkafka.  Skipped (exit 77) when Java or Maven is absent.
+"""
+import json
+import os
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "integration"))
+sys.path.insert(0, HERE)
+
+import harness  # noqa: E402
+import kafka_broker  # noqa: E402
+from harness import check, Destinations, Routesim  # noqa: E402
+
+READ, POSITIONS, PROGRESS = (harness.READ_TOPIC, harness.PRODUCE_TOPIC,
+                             harness.PROGRESS_TOPIC)
+VERSION = None  # set from argv
+
+
+def readme_topics(broker, requests=3, positions=6):
+    """The topics of the README and docker-compose.yaml, made with
+    kafka-topics: the progress topic compacted, partitioned like the
+    request topic."""
+    broker.create_topic(READ, requests)
+    broker.create_topic(POSITIONS, positions)
+    broker.create_topic(PROGRESS, requests, "cleanup.policy=compact")
+
+
+def route_points(path):
+    with open(path) as f:
+        return [tuple(float(x) for x in line.split(","))
+                for line in f.read().split("\n") if line.strip()]
+
+
+def expected(route_id, client_id, points, order):
+    """The bytes routesim must send for a delivery, in the given
+    --position-order: numbers in their shortest round-trip form."""
+    out = []
+    for i, (lat, lng) in enumerate(points):
+        a, b = (lat, lng) if order == "latlng" else (lng, lat)
+        out.append('{"routeId":"%s","clientId":"%s","position":[%r,%r],'
+                   '"finished":%s}' % (route_id, client_id, a, b,
+                                       "true" if i == len(points) - 1
+                                       else "false"))
+    return out
+
+
+def by_client(lines):
+    """Console consumer lines "Partition:P<TAB>key<TAB>value" -> clientId
+    -> [(partition, key, value)] in the order read (per partition, the
+    log's order)."""
+    out = {}
+    for line in lines:
+        part, key, value = line.split("\t", 2)
+        out.setdefault(json.loads(value)["clientId"], []).append(
+            (part, key, value))
+    return out
+
+
+def wait_finished(rs, n, timeout):
+    """Waits until routesim has logged n finished deliveries."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        done = rs.count("delivery finished")
+        if done >= n:
+            return
+        check(rs.proc.poll() is None, "routesim exited early:\n" +
+              rs.log()[-3000:])
+        time.sleep(0.5)
+    raise harness.Failure("%d of %d deliveries finished in %ds" %
+                          (rs.count("delivery finished"), n, timeout))
+
+
+def judge(lines, want):
+    """want: clientId -> expected values.  Every delivery exact: bytes,
+    count, order, one partition, keyed by its clientId."""
+    got = by_client(lines)
+    check(sorted(got) == sorted(want), "clients %s, want %s" %
+          (sorted(got)[:10], sorted(want)[:10]))
+    for cid, values in want.items():
+        msgs = got[cid]
+        check(len({p for p, _, _ in msgs}) == 1,
+              "client %s: positions on more than one partition" % cid)
+        check(all(k == cid for _, k, _ in msgs),
+              "client %s: key is not the clientId" % cid)
+        vals = [v for _, _, v in msgs]
+        check(len(vals) == len(values), "client %s: %d positions, want %d"
+              % (cid, len(vals), len(values)))
+        for i, (g, w) in enumerate(zip(vals, values)):
+            check(g == w, "client %s position %d: %s, want %s" %
+                  (cid, i, g, w))
+
+
+def stop_clean(rs):
+    rc = rs.stop()
+    check(rc == 0, "exit status %d:\n%s" % (rc, rs.log()[-3000:]))
+
+
+def test_walkthrough():
+    """The design's walkthrough at the defaults: Kafka's console producer
+    starts routes 1, 2 and 3; Kafka's console consumer reads every
+    position, byte for byte, in order, the last one finished."""
+    order = "lnglat"
+    routes = os.path.join(harness.SOURCE, "destinations")
+    with kafka_broker.KafkaBroker(VERSION) as broker:
+        readme_topics(broker)
+        rs = Routesim(broker, routes, "--position-order", order)
+        rs.wait_log("assigned partitions=" + READ, timeout=60)
+        broker.produce(['{"clientId":"%d","routeId":"%d"}' % (i, i)
+                        for i in (1, 2, 3)])
+        want = {str(i): expected(str(i), str(i), route_points(
+            os.path.join(routes, "%d.txt" % i)), order) for i in (1, 2, 3)}
+        total = sum(len(v) for v in want.values())
+        # 98 points at 500 ms: about 49 s.
+        wait_finished(rs, 3, 120)
+        # One more than expected, so an extra position would be seen.
+        lines = broker.consume(POSITIONS, total + 1, timeout_ms=5000,
+                               print_key=True)
+        check(len(lines) == total, "%d positions, want %d" %
+              (len(lines), total))
+        judge(lines, want)
+        check(rs.count("CONFWARN") == 0, "config warnings:\n" + rs.log())
+        stop_clean(rs)
+
+
+def test_many_deliveries():
+    """1,000 concurrent deliveries at the default 500 ms all complete,
+    each exact and in order."""
+    n, npoints, order = 1000, 10, "latlng"
+    dest = Destinations()
+    try:
+        pts = dest.line_route("r", npoints)
+        with kafka_broker.KafkaBroker(VERSION) as broker:
+            readme_topics(broker)
+            rs = Routesim(broker, dest.path, "--position-order", order)
+            rs.wait_log("assigned partitions=" + READ, timeout=60)
+            clients = ["c%04d" % i for i in range(n)]
+            # Keyed by clientId, so the requests spread over partitions.
+            broker.produce(['%s\t{"clientId":"%s","routeId":"r"}' % (c, c)
+                            for c in clients], key_separator="\t")
+            wait_finished(rs, n, 180)
+            lines = broker.consume(POSITIONS, n * npoints + 1,
+                                   timeout_ms=5000, print_key=True)
+            check(len(lines) == n * npoints, "%d positions, want %d" %
+                  (len(lines), n * npoints))
+            judge(lines, {c: expected("r", c, pts, order) for c in clients})
+            stop_clean(rs)
+    finally:
+        dest.close()
+
+
+TESTS = {name[5:]: fn for name, fn in globals().items()
+         if name.startswith("test_")}
+
+if __name__ == "__main__":
+    if len(sys.argv) < 2:
+        sys.exit(__doc__)
+    VERSION = sys.argv.pop(1)
+    try:
+        kafka_broker.fetch(VERSION)
+    except kafka_broker.Unavailable as e:
+        print("skip: %s" % e)
+        sys.exit(kafka_broker.SKIP)
+    harness.run(TESTS)
