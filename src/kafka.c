@@ -169,8 +169,8 @@ set_all(rd_kafka_conf_t *conf, const struct prop *p, size_t n, char *err,
 }
 
 /* Builds the configuration of one client ('C' or 'P'). */
-static int
-build_conf(const struct rs_config *cfg, char which, rd_kafka_conf_t **out,
+int
+rs_kafka_conf(const struct rs_config *cfg, char which, rd_kafka_conf_t **out,
     char *err, size_t errlen)
 {
 	const struct prop *defs = which == 'C' ? consumer_defaults :
@@ -229,9 +229,9 @@ rs_kafka_check_config(const struct rs_config *cfg, char *err, size_t errlen)
 	rd_kafka_conf_t *c = NULL, *p = NULL;
 	int rc;
 
-	if ((rc = build_conf(cfg, 'C', &c, err, errlen)) != 0)
+	if ((rc = rs_kafka_conf(cfg, 'C', &c, err, errlen)) != 0)
 		return rc;
-	rc = build_conf(cfg, 'P', &p, err, errlen);
+	rc = rs_kafka_conf(cfg, 'P', &p, err, errlen);
 	rd_kafka_conf_destroy(c);
 	if (p != NULL)
 		rd_kafka_conf_destroy(p);
@@ -878,7 +878,7 @@ new_reader(struct rs_kafka *k, const struct rs_config *cfg, char *err,
 	char group[512];
 	int rc;
 
-	if ((rc = build_conf(cfg, 'C', &conf, err, errlen)) != 0)
+	if ((rc = rs_kafka_conf(cfg, 'C', &conf, err, errlen)) != 0)
 		return rc;
 	/* Never joined: assign() only.  A group id of its own keeps it
 	 * apart from the request consumers all the same. */
@@ -1004,7 +1004,6 @@ rs_kafka_start(struct rs_kafka *k, uv_loop_t *loop,
     char *err, size_t errlen)
 {
 	rd_kafka_conf_t *cc = NULL, *pc = NULL;
-	rd_kafka_topic_partition_list_t *sub;
 	rd_kafka_resp_err_t kerr;
 	unsigned handles = 0;
 	int rc;
@@ -1017,8 +1016,8 @@ rs_kafka_start(struct rs_kafka *k, uv_loop_t *loop,
 	k->progress_topic = cfg->progress_topic;
 	k->consumer_brokers_up = k->producer_brokers_up = -1;
 
-	if ((rc = build_conf(cfg, 'C', &cc, err, errlen)) != 0 ||
-	    (rc = build_conf(cfg, 'P', &pc, err, errlen)) != 0)
+	if ((rc = rs_kafka_conf(cfg, 'C', &cc, err, errlen)) != 0 ||
+	    (rc = rs_kafka_conf(cfg, 'P', &pc, err, errlen)) != 0)
 		goto fail;
 	rd_kafka_conf_set_opaque(cc, k);
 	rd_kafka_conf_set_opaque(pc, k);
@@ -1072,17 +1071,6 @@ rs_kafka_start(struct rs_kafka *k, uv_loop_t *loop,
 	if ((rc = start_handles(k, &handles, err, errlen)) != 0)
 		goto fail;
 
-	sub = rd_kafka_topic_partition_list_new(1);
-	rd_kafka_topic_partition_list_add(sub, cfg->read_topic,
-	    RD_KAFKA_PARTITION_UA);
-	kerr = rd_kafka_subscribe(k->consumer, sub);
-	rd_kafka_topic_partition_list_destroy(sub);
-	if (kerr != RD_KAFKA_RESP_ERR_NO_ERROR) {
-		rc = rs_errf(err, errlen, -EINVAL, "subscribe to %s: %s", cfg->read_topic,
-		    rd_kafka_err2str(kerr));
-		goto fail;
-	}
-	k->consuming = true;
 	log_info("kafka started bootstrap=%s group=%s read=%s produce=%s",
 	    cfg->bootstrap_servers, cfg->group_id, cfg->read_topic,
 	    cfg->produce_topic);
@@ -1094,6 +1082,28 @@ fail:
 		rd_kafka_conf_destroy(pc);
 	start_failed(k, handles);
 	return rc < 0 ? rc : -EIO;
+}
+
+int
+rs_kafka_subscribe(struct rs_kafka *k)
+{
+	rd_kafka_topic_partition_list_t *sub;
+	rd_kafka_resp_err_t kerr;
+
+	if (k->stopping)
+		return 0;
+	sub = rd_kafka_topic_partition_list_new(1);
+	rd_kafka_topic_partition_list_add(sub, k->read_topic,
+	    RD_KAFKA_PARTITION_UA);
+	kerr = rd_kafka_subscribe(k->consumer, sub);
+	rd_kafka_topic_partition_list_destroy(sub);
+	if (kerr != RD_KAFKA_RESP_ERR_NO_ERROR) {
+		log_warnx("subscribe to %s: %s", k->read_topic,
+		    rd_kafka_err2str(kerr));
+		return -EIO;
+	}
+	k->consuming = true;
+	return 0;
 }
 
 /* ---- Produce ---------------------------------------------------------- */

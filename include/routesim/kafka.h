@@ -147,10 +147,22 @@ struct rs_kafka {
 int rs_kafka_check_config(const struct rs_config *cfg, char *err,
     size_t errlen);
 
-/* Creates both clients, subscribes, and starts watching their queues. */
+/*
+ * Builds the configuration of one client, 'C' (consumer) or 'P'
+ * (producer), as rs_kafka_start() does; the caller owns *out.  Returns 0
+ * or -EINVAL with a message in err.
+ */
+int rs_kafka_conf(const struct rs_config *cfg, char which,
+    rd_kafka_conf_t **out, char *err, size_t errlen);
+
+/* Creates both clients and starts watching their queues; requests are
+ * read only after rs_kafka_subscribe(). */
 int rs_kafka_start(struct rs_kafka *k, uv_loop_t *loop,
     const struct rs_config *cfg, const struct rs_kafka_cbs *cbs, void *ud,
     char *err, size_t errlen);
+
+/* Joins the group on the request topic.  Returns 0, or -EIO (logged). */
+int rs_kafka_subscribe(struct rs_kafka *k);
 
 /*
  * True for an error that says a topic refuses every write - it does not

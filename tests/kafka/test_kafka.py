@@ -159,6 +159,61 @@ def test_many_deliveries():
         dest.close()
 
 
+def errors(rs):
+    return [line for line in rs.lines if " error " in line]
+
+
+def test_startup_checks():
+    """Missing topics, a progress topic that is not compacted or has
+    fewer partitions than the request topic: one clear error line and
+    exit status 1 at startup, before joining the group; asking creates
+    no topic.  Right topics: the check passes and routesim serves."""
+    dest = Destinations()
+    try:
+        dest.line_route("r", 3)
+        with kafka_broker.KafkaBroker(VERSION) as broker:
+            rs = Routesim(broker, dest.path)
+            check(rs.wait_exit(30) == 1, "no topics: exit status")
+            want = ("error topic check failed: request topic %s does not "
+                    "exist; position topic %s does not exist; progress "
+                    "topic %s does not exist; stopping" % (READ, POSITIONS,
+                                                           PROGRESS))
+            check(len(errors(rs)) == 1 and errors(rs)[0].endswith(want),
+                  rs.log())
+            check(rs.count("assigned partitions") == 0, rs.log())
+            listed = broker.topics("--list").split()
+            check(not {READ, POSITIONS, PROGRESS} & set(listed),
+                  "the check created topics: %s" % listed)
+
+            broker.create_topic(READ, 3)
+            broker.create_topic(POSITIONS, 6)
+            broker.create_topic(PROGRESS, 2)  # not compacted, too few
+            rs = Routesim(broker, dest.path)
+            check(rs.wait_exit(30) == 1, "bad progress topic: exit status")
+            want = ("error topic check failed: progress topic %s is not "
+                    "compacted (cleanup.policy=delete; create it with "
+                    "--config cleanup.policy=compact); progress topic %s "
+                    "has 2 partitions, fewer than the 3 of request topic "
+                    "%s; stopping" % (PROGRESS, PROGRESS, READ))
+            check(len(errors(rs)) == 1 and errors(rs)[0].endswith(want),
+                  rs.log())
+
+            # Compaction among other policies is fine.
+            broker.create_topic("progress2", 3,
+                                "cleanup.policy=compact,delete")
+            rs = Routesim(broker, dest.path, "--progress-topic", "progress2")
+            rs.wait_log("assigned partitions=" + READ, timeout=60)
+            check(rs.count("topic check passed request=%s:3 position=%s:6 "
+                           "progress=progress2:3 cleanup.policy=compact,"
+                           "delete" % (READ, POSITIONS)) == 1, rs.log())
+            broker.produce(['{"clientId":"1","routeId":"r"}'])
+            wait_finished(rs, 1, 30)
+            stop_clean(rs)
+            check(errors(rs) == [], rs.log())
+    finally:
+        dest.close()
+
+
 TESTS = {name[5:]: fn for name, fn in globals().items()
          if name.startswith("test_")}
 
