@@ -151,7 +151,10 @@ class Kafka:
                         "logger.kafka.name = kafka\n"
                         "logger.kafka.level = INFO\n"
                         "logger.server.name = org.apache.kafka.server\n"
-                        "logger.server.level = INFO\n")
+                        "logger.server.level = INFO\n"
+                        "logger.cleaner.name = org.apache.kafka.storage."
+                        "internals.log.LogCleaner\n"
+                        "logger.cleaner.level = INFO\n")
             else:
                 f.write("log4j.rootLogger=WARN, out\n"
                         "log4j.appender.out=org.apache.log4j.ConsoleAppender\n"

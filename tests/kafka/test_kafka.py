@@ -11,6 +11,9 @@ no code with librdkafka.  Skipped (exit 77) when Java or Maven is absent.
 """
 import json
 import os
+import random
+import signal
+import subprocess
 import sys
 import time
 
@@ -20,6 +23,7 @@ sys.path.insert(0, HERE)
 
 import harness  # noqa: E402
 import kafka_broker  # noqa: E402
+import test_faults  # noqa: E402
 from harness import check, Destinations, Routesim  # noqa: E402
 
 READ, POSITIONS, PROGRESS = (harness.READ_TOPIC, harness.PRODUCE_TOPIC,
@@ -210,6 +214,212 @@ def test_startup_checks():
             wait_finished(rs, 1, 30)
             stop_clean(rs)
             check(errors(rs) == [], rs.log())
+    finally:
+        dest.close()
+
+
+# ---- Groups and crashes: judged by point index (--position-metadata) ----
+
+# Fast group membership, so a killed member is noticed in seconds.
+GROUP = ["-X", "session.timeout.ms=6000", "-X", "heartbeat.interval.ms=500"]
+
+
+class Seen:
+    """Positions read by the console consumer, shaped for
+    test_faults.judge(): clientId -> records with .value, in log order."""
+
+    class Record:
+        def __init__(self, value):
+            self.value = value.encode()
+
+    def __init__(self, lines):
+        self.lines = lines
+
+    def by_client(self):
+        out = {}
+        for line in self.lines:
+            _, _, value = line.split("\t", 2)
+            out.setdefault(json.loads(value)["clientId"], []).append(
+                Seen.Record(value))
+        return out
+
+
+def metadata_args(interval, *more):
+    return ["--position-metadata", "true", "--interval", str(interval),
+            *GROUP, *more]
+
+
+def request_keyed(broker, clients, route="r"):
+    broker.produce(['%s\t{"clientId":"%s","routeId":"%s"}' % (c, c, route)
+                    for c in clients], key_separator="\t")
+
+
+def finished(instances):
+    return sum(rs.count("delivery finished") for rs in instances)
+
+
+def wait_all_finished(instances, n, timeout):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if finished(instances) >= n:
+            return
+        time.sleep(0.5)
+    raise harness.Failure("%d of %d deliveries finished in %ds" %
+                          (finished(instances), n, timeout))
+
+
+def wait_clients_finished(broker, n, timeout):
+    """Polls the position topic (kcat: quick to start) until n distinct
+    clients have a finished position."""
+    deadline = time.time() + timeout
+    done = set()
+    while time.time() < deadline:
+        out = subprocess.run(["kcat", "-C", "-b", broker.bootstrap, "-t",
+                              POSITIONS, "-e", "-q", "-f", "%s\n"],
+                             stdout=subprocess.PIPE, timeout=120).stdout
+        done = {json.loads(v)["clientId"] for v in out.decode().split("\n")
+                if '"finished":true' in v}
+        if len(done) >= n:
+            return
+        time.sleep(2)
+    raise harness.Failure("%d of %d deliveries finished in %ds" %
+                          (len(done), n, timeout))
+
+
+def compaction(broker, topic, timeout):
+    """Waits until the log cleaner has removed records from topic: fewer
+    records left than offsets written.  Returns (records, offsets)."""
+    deadline = time.time() + timeout
+    while True:
+        out = subprocess.run(["kcat", "-C", "-b", broker.bootstrap, "-t",
+                              topic, "-e", "-q", "-f", "%p %o\n"],
+                             stdout=subprocess.PIPE, timeout=120).stdout
+        last = {}
+        kept = 0
+        for line in out.decode().split("\n"):
+            if line:
+                p, o = map(int, line.split())
+                last[p] = max(last.get(p, -1), o)
+                kept += 1
+        spanned = sum(o + 1 for o in last.values())
+        if kept < spanned:
+            return kept, spanned
+        check(time.time() < deadline, "the log cleaner did not compact "
+              "%s: %d records, none removed" % (topic, kept))
+        time.sleep(1)
+
+
+def read_all(broker, at_least):
+    """Every position so far (the consumer stops 5 s after the last)."""
+    lines = broker.consume(POSITIONS, 10 ** 7, timeout_ms=5000,
+                           print_key=True)
+    check(len(lines) >= at_least, "%d positions, want at least %d" %
+          (len(lines), at_least))
+    return Seen(lines)
+
+
+def groups(assignor):
+    """Instances join and leave, 1 -> 2 -> 3 -> 1, during 500 deliveries:
+    every delivery complete, never streamed by two instances at once,
+    and no duplicate (every hand-off is graceful)."""
+    n, npoints, interval = 500, 300, 100
+    clients = ["g%03d" % i for i in range(n)]
+    args = metadata_args(interval, "-X",
+                         "partition.assignment.strategy=" + assignor)
+    dest = Destinations()
+    try:
+        dest.line_route("r", npoints)
+        with kafka_broker.KafkaBroker(VERSION) as broker:
+            readme_topics(broker)
+            a = Routesim(broker, dest.path, *args)
+            a.wait_log("assigned partitions=" + READ, timeout=60)
+            request_keyed(broker, clients)
+            a.wait_log("restored partition")
+            time.sleep(3)
+            b = Routesim(broker, dest.path, *args)
+            b.wait_log("restored partition", timeout=60)
+            time.sleep(3)
+            c = Routesim(broker, dest.path, *args)
+            c.wait_log("restored partition", timeout=60)
+            time.sleep(3)
+            check(finished([a, b, c]) == 0,
+                  "deliveries ended before the last join")
+            check(a.stop() == 0, "first instance: exit status\n" +
+                  a.log()[-3000:])
+            check(b.stop() == 0, "second instance: exit status\n" +
+                  b.log()[-3000:])
+            wait_all_finished([a, b, c], n, npoints * interval / 1000 + 90)
+            seen = read_all(broker, n * npoints)
+            test_faults.judge(seen, npoints, clients, 0, 0)
+            moved = sum(rs.count("delivery resumed") for rs in (b, c))
+            check(a.count("handing off") >= 1 and moved >= 1,
+                  "no delivery moved between instances")
+            print("%s: %d deliveries resumed by another instance" %
+                  (assignor, moved))
+            stop_clean(c)
+    finally:
+        dest.close()
+
+
+def test_groups_cooperative():
+    groups("cooperative-sticky")
+
+
+def test_groups_eager():
+    groups("range")
+
+
+def test_kill9_compaction():
+    """kill -9 five times at random moments (seeded) during 200
+    deliveries, with a log cleaner that really compacts the progress
+    topic: every delivery completes, duplicates within the documented
+    bound (2 x progress_every + 1 per crash, plus one)."""
+    seed = int(os.environ.get("RS_SEED", time.time()))
+    rng = random.Random(seed)
+    print("seed %d (rerun with RS_SEED=%d)" % (seed, seed))
+    rounds, n, npoints, interval, every = 5, 200, 100, 50, 5
+    clients = ["k%03d" % i for i in range(n)]
+    args = metadata_args(interval, "--progress-every", str(every))
+    cleaner = {"log.cleaner.backoff.ms": "500",
+               "log.cleaner.min.compaction.lag.ms": "0"}
+    dest = Destinations()
+    try:
+        dest.line_route("r", npoints)
+        with kafka_broker.KafkaBroker(VERSION, extra=cleaner) as broker:
+            broker.create_topic(READ, 3)
+            broker.create_topic(POSITIONS, 6)
+            broker.create_topic(PROGRESS, 3, "cleanup.policy=compact",
+                                "segment.ms=1000",
+                                "min.cleanable.dirty.ratio=0.01",
+                                "delete.retention.ms=1000")
+            request_keyed(broker, clients)
+            lives = []
+            for r in range(rounds):
+                rs = Routesim(broker, dest.path, *args)
+                lives.append(rs)
+                rs.wait_log("restored partition", timeout=60)
+                delay = rng.uniform(0.5, 3.0)
+                time.sleep(delay)
+                rs.proc.send_signal(signal.SIGKILL)
+                rs.proc.wait()
+                print("round %d: killed after %.2f s" % (r + 1, delay))
+            # Let the cleaner run over the records of the crashed lives.
+            time.sleep(3)
+            rs = Routesim(broker, dest.path, *args)
+            lives.append(rs)
+            wait_clients_finished(broker, n, 180)
+            seen = read_all(broker, n * npoints)
+            dups, rewinds = test_faults.judge(
+                seen, npoints, clients, rounds * (2 * every + 2), rounds)
+            print("%d deliveries complete; %d duplicates (%.1f per "
+                  "delivery), at most %d rewinds" %
+                  (n, dups, dups / n, rewinds))
+            check(sum(x.count("delivery resumed") for x in lives) >= 1,
+                  "nothing resumed from progress")
+            stop_clean(rs)
+            kept, spanned = compaction(broker, PROGRESS, 30)
+            print("progress topic: %d records kept of %d offsets written" %
+                  (kept, spanned))
     finally:
         dest.close()
 
