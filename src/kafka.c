@@ -449,6 +449,7 @@ dr_msg_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 	struct rs_kafka *k = opaque;
 
 	k->queued--;
+	k->waiting_since = uv_now(k->loop);	/* the broker answers */
 	/* A delivery report op carries a whole batch (thousands of
 	 * positions when a wave of ticks was sent at once): stop after the
 	 * op that runs past the slice, so due timers are not kept waiting. */
@@ -1136,7 +1137,8 @@ rs_kafka_produce(struct rs_kafka *k, const void *key, size_t keylen,
 	if (rd_kafka_produce(k->ptopic, RD_KAFKA_PARTITION_UA,
 	    RD_KAFKA_MSG_F_COPY, (void *)(uintptr_t)payload, len, key, keylen,
 	    opaque) == 0) {
-		k->queued++;
+		if (k->queued++ == 0)
+			k->waiting_since = uv_now(k->loop);
 		return 0;
 	}
 	err = rd_kafka_last_error();
@@ -1160,7 +1162,8 @@ rs_kafka_produce_progress(struct rs_kafka *k, int32_t partition,
 
 	if (rd_kafka_produce(k->prtopic, partition, RD_KAFKA_MSG_F_COPY,
 	    (void *)(uintptr_t)value, len, key, klen, opaque) == 0) {
-		k->queued++;
+		if (k->queued++ == 0)
+			k->waiting_since = uv_now(k->loop);
 		return 0;
 	}
 	if (rs_kafka_refused(rd_kafka_last_error()))
@@ -1196,6 +1199,12 @@ rs_kafka_ready(struct rs_kafka *k, const char **why)
 		    "no broker reachable";
 	else if (!k->assigned)
 		*why = "no partition assignment from the consumer group yet";
+	else if (k->queued > 0 &&
+	    uv_now(k->loop) - k->waiting_since >= RS_KAFKA_STALL_MS)
+		/* Connections can look up while the broker answers nothing
+		 * (frozen, overloaded): the silence says more. */
+		*why = "the broker has acknowledged no message for "
+		    RS_KAFKA_STALL_TEXT;
 	else
 		return true;
 	return false;

@@ -42,6 +42,9 @@
 #define RS_KAFKA_SLICE_US 200
 #define RS_KAFKA_BATCH 32
 #define RS_KAFKA_MAX_LAGS 256
+/* Not ready: messages wait and no delivery report came for this long. */
+#define RS_KAFKA_STALL_MS 10000
+#define RS_KAFKA_STALL_TEXT "10 s"
 
 struct rs_kafka;
 
@@ -118,6 +121,8 @@ struct rs_kafka {
 	size_t high_water;		/* positions pause above this */
 	size_t queued;			/* produced, report not yet served
 					 * (rd_kafka_outq_len() takes locks) */
+	uint64_t waiting_since;		/* uv_now() of the last report, or
+					 * of the first message queued */
 	uint64_t slice_end;		/* uv_hrtime() the slice ends at */
 	size_t reports;			/* served in this slice */
 	bool yielded;			/* the slice ran out */
@@ -208,8 +213,10 @@ int rs_kafka_restore(struct rs_kafka *k, int32_t partition);
 void rs_kafka_revoke_done(struct rs_kafka *k);
 
 /*
- * True when the consumer has joined its group and both clients reach a
- * broker; otherwise false with the reason in *why.
+ * True when the consumer has joined its group, both clients reach a
+ * broker, and the broker acknowledges what is produced (no message has
+ * waited RS_KAFKA_STALL_MS without any delivery report); otherwise false
+ * with the reason in *why.
  */
 bool rs_kafka_ready(struct rs_kafka *k, const char **why);
 

@@ -24,6 +24,7 @@ sys.path.insert(0, HERE)
 import harness  # noqa: E402
 import kafka_broker  # noqa: E402
 import test_faults  # noqa: E402
+import test_http  # noqa: E402
 from harness import check, Destinations, Routesim  # noqa: E402
 
 READ, POSITIONS, PROGRESS = (harness.READ_TOPIC, harness.PRODUCE_TOPIC,
@@ -420,6 +421,74 @@ def test_kill9_compaction():
             kept, spanned = compaction(broker, PROGRESS, 30)
             print("progress topic: %d records kept of %d offsets written" %
                   (kept, spanned))
+    finally:
+        dest.close()
+
+
+def rss_kib(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def test_broker_outage():
+    """The broker freezes (SIGSTOP) for 30 s, then is killed and started
+    again on the same data directory, mid-run: every position arrives,
+    in order per delivery, routesim's memory stays bounded, and /readyz
+    is not ready during the outage and ready after it."""
+    n, npoints, interval = 100, 600, 100
+    clients = ["o%03d" % i for i in range(n)]
+    port = test_http.free_port()
+    # Heartbeats fail during the outage; a session longer than it keeps
+    # the group's assignment, so this is about the producer's path.
+    args = metadata_args(interval, "--http-listen", "127.0.0.1:%d" % port,
+                         "-X", "session.timeout.ms=90000")
+    dest = Destinations()
+    try:
+        dest.line_route("r", npoints)
+        with kafka_broker.KafkaBroker(VERSION) as broker:
+            readme_topics(broker)
+            rs = Routesim(broker, dest.path, *args)
+            rs.wait_log("restored partition", timeout=60)
+            request_keyed(broker, clients)
+            time.sleep(5)
+            check(test_http.get(port, "/readyz")[0] == 200, "ready before")
+            broker.proc.send_signal(signal.SIGSTOP)
+            start, states, rss = time.time(), [], []
+            while time.time() - start < 30:
+                states.append(test_http.get(port, "/readyz"))
+                rss.append(rss_kib(rs.proc.pid))
+                time.sleep(1)
+            frozen = [st for st in states[12:] if st[0] != 503]
+            check(not frozen, "/readyz 12-30 s into the freeze: %s" %
+                  frozen[:3])
+            broker.kill()  # SIGKILL works on a stopped process too
+            time.sleep(3)
+            down = test_http.get(port, "/readyz")
+            states.append(down)
+            check(down[0] == 503, "/readyz with the broker gone: %s" %
+                  (down,))
+            print("during the freeze: %d of %d /readyz answers were 503 "
+                  "(%s); peak RSS %d MiB" % (
+                      sum(1 for st in states if st[0] == 503), len(states),
+                      sorted({st[1].strip() for st in states}),
+                      max(rss) // 1024))
+            check(max(rss) < 256 * 1024, "RSS %d KiB" % max(rss))
+            broker.start()
+            deadline = time.time() + 60
+            while test_http.get(port, "/readyz")[0] != 200:
+                check(time.time() < deadline, "not ready after recovery")
+                time.sleep(0.5)
+            wait_clients_finished(broker, n, npoints * interval / 1000 + 120)
+            seen = read_all(broker, n * npoints)
+            dups, rewinds = test_faults.judge(seen, npoints, clients,
+                                              10 ** 6, 10 ** 6)
+            print("%d duplicates, at most %d rewinds per delivery" %
+                  (dups, rewinds))
+            check(dups == 0 and rewinds == 0, "duplicates or rewinds")
+            stop_clean(rs)
     finally:
         dest.close()
 
