@@ -246,6 +246,11 @@ log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
 	enum rs_log_level l = level <= 3 ? RS_LOG_ERROR :
 	    level == 4 ? RS_LOG_WARN : level <= 6 ? RS_LOG_INFO : RS_LOG_DEBUG;
 
+	/* A broker connection's failure is logged by librdkafka (FAIL) and
+	 * raised as an error event too; error_cb() reports it once. */
+	if (strcmp(fac, "FAIL") == 0)
+		l = RS_LOG_DEBUG;
+
 	rs_log(l, "librdkafka client=%s facility=%s: %s", rd_kafka_name(rk),
 	    fac, buf);
 }
@@ -423,6 +428,22 @@ error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 		    rd_kafka_name(rk), fatal);
 		if (k->cbs.on_fatal != NULL)
 			k->cbs.on_fatal(k->ud, fatal);
+		return;
+	}
+	if (err == RD_KAFKA_RESP_ERR__AUTHENTICATION ||
+	    err == RD_KAFKA_RESP_ERR_SASL_AUTHENTICATION_FAILED) {
+		/* Wrong credentials do not heal by retrying: say so once
+		 * and stop, rather than retry forever. */
+		if (k->auth_failed) {
+			log_debug("kafka client=%s: %s", rd_kafka_name(rk),
+			    reason);
+			return;
+		}
+		k->auth_failed = true;
+		rs_log(RS_LOG_ERROR, "kafka authentication failed client=%s: "
+		    "%s; stopping", rd_kafka_name(rk), reason);
+		if (k->cbs.on_fatal != NULL)
+			k->cbs.on_fatal(k->ud, reason);
 		return;
 	}
 	if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN) {

@@ -96,7 +96,8 @@ struct rs_kafka_cbs {
 	/* The producer queue has room again after rs_kafka_produce()
 	 * returned -ENOBUFS. */
 	void (*on_room)(void *ud);
-	/* librdkafka raised a fatal error; the owner should stop. */
+	/* librdkafka raised a fatal error, or a broker refused the
+	 * credentials (both logged here); the owner should stop. */
 	void (*on_fatal)(void *ud, const char *reason);
 	/* rs_kafka_stop() finished; undelivered = positions given up. */
 	void (*on_stopped)(void *ud, size_t undelivered);
@@ -132,6 +133,7 @@ struct rs_kafka {
 	uv_timer_t fallback, deadline;
 	unsigned open_handles;
 	bool full, consuming, stopping, closing_consumer, deadline_hit;
+	bool auth_failed;		/* reported; the daemon stops */
 	size_t undelivered;
 	const char *read_topic, *progress_topic;
 	/* Health, from rebalances, errors and librdkafka's statistics

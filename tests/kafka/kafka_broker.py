@@ -200,7 +200,7 @@ class KafkaBroker:
     storage of an earlier broker (it is then not formatted again and not
     deleted at close)."""
 
-    def __init__(self, version, extra=None, data_dir=None):
+    def __init__(self, version, extra=None, data_dir=None, users=None):
         self.version = version
         self.tmp = tempfile.mkdtemp(prefix="routesim-kafka-")
         self.kafka = Kafka(version, self.tmp)
@@ -212,8 +212,81 @@ class KafkaBroker:
         self.extra = dict(extra or {})
         self.proc = None
         self.log_path = os.path.join(self.tmp, "broker.log")
+        # users (name -> password): clients authenticate with SASL/PLAIN,
+        # on self.bootstrap (SASL_PLAINTEXT) or self.ssl_bootstrap
+        # (SASL_SSL, its certificate signed by the CA in self.ca_path).
+        self.users = dict(users or {})
+        self.client_config = None
+        if self.users:
+            self.ssl_port = free_port()
+            self.ssl_bootstrap = "127.0.0.1:%d" % self.ssl_port
+            self.users.setdefault("admin", "admin-" + uuid.uuid4().hex)
+            self._make_certificates()
+            self.client_config = os.path.join(self.tmp, "client.properties")
+            with open(self.client_config, "w") as f:
+                f.write("security.protocol=SASL_PLAINTEXT\n"
+                        "sasl.mechanism=PLAIN\n"
+                        "sasl.jaas.config=%s\n" % self._jaas("admin"))
 
     # --- configuration ---------------------------------------------------
+    def _jaas(self, user=None):
+        """The PLAIN login module: a client's (user) or the broker's."""
+        if user is not None:
+            return ('org.apache.kafka.common.security.plain.PlainLoginModule'
+                    ' required username="%s" password="%s";'
+                    % (user, self.users[user]))
+        return ('org.apache.kafka.common.security.plain.PlainLoginModule '
+                'required username="admin" password="%s" %s;' % (
+                    self.users["admin"],
+                    " ".join('user_%s="%s"' % u for u in self.users.items())))
+
+    def _make_certificates(self):
+        """A CA and a broker certificate for 127.0.0.1, made with openssl;
+        the broker reads them as a PEM key store."""
+        d = self.tmp
+
+        def openssl(*args):
+            subprocess.run(["openssl"] + list(args), check=True,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        self.ca_path = os.path.join(d, "ca.pem")
+        openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",
+                os.path.join(d, "ca.key"), "-out", self.ca_path, "-days", "2",
+                "-subj", "/CN=routesim test CA")
+        openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout",
+                os.path.join(d, "broker.key"), "-out",
+                os.path.join(d, "broker.csr"), "-subj", "/CN=localhost")
+        with open(os.path.join(d, "san.ext"), "w") as f:
+            f.write("subjectAltName=IP:127.0.0.1,DNS:localhost\n")
+        openssl("x509", "-req", "-in", os.path.join(d, "broker.csr"), "-CA",
+                self.ca_path, "-CAkey", os.path.join(d, "ca.key"),
+                "-CAcreateserial", "-out", os.path.join(d, "broker.crt"),
+                "-days", "2", "-extfile", os.path.join(d, "san.ext"))
+        self.keystore = os.path.join(d, "broker-keystore.pem")
+        with open(self.keystore, "w") as out:
+            for name in ("broker.key", "broker.crt"):
+                with open(os.path.join(d, name)) as f:
+                    out.write(f.read())
+
+    def _security(self, p):
+        """Client listeners with SASL/PLAIN, plain and over TLS."""
+        p["listeners"] = ("SASL_PLAINTEXT://127.0.0.1:%d,SASL_SSL://127.0.0.1:"
+                          "%d,CONTROLLER://127.0.0.1:%d" % (
+                              self.port, self.ssl_port, self.controller_port))
+        p["advertised.listeners"] = ("SASL_PLAINTEXT://127.0.0.1:%d,SASL_SSL"
+                                     "://127.0.0.1:%d" % (self.port,
+                                                          self.ssl_port))
+        p["listener.security.protocol.map"] = (
+            "SASL_PLAINTEXT:SASL_PLAINTEXT,SASL_SSL:SASL_SSL,"
+            "CONTROLLER:PLAINTEXT")
+        p["inter.broker.listener.name"] = "SASL_PLAINTEXT"
+        p["sasl.enabled.mechanisms"] = "PLAIN"
+        p["sasl.mechanism.inter.broker.protocol"] = "PLAIN"
+        for listener in ("sasl_plaintext", "sasl_ssl"):
+            p["listener.name.%s.plain.sasl.jaas.config" % listener] = \
+                self._jaas()
+        p["ssl.keystore.type"] = "PEM"
+        p["ssl.keystore.location"] = self.keystore
+
     def properties(self):
         p = {
             "process.roles": "broker,controller",
@@ -243,6 +316,8 @@ class KafkaBroker:
         if major(self.version) >= 4:
             p["share.coordinator.state.topic.replication.factor"] = "1"
             p["share.coordinator.state.topic.min.isr"] = "1"
+        if self.users:
+            self._security(p)
         p.update(self.extra)
         return p
 
@@ -339,9 +414,11 @@ class KafkaBroker:
     # --- Kafka's own tools -----------------------------------------------
     def topics(self, *args):
         """kafka-topics.sh --bootstrap-server B ARGS; returns stdout."""
+        more = [] if self.client_config is None else \
+            ["--command-config", self.client_config]
         return self.kafka.run("org.apache.kafka.tools.TopicCommand",
                               "--bootstrap-server", self.bootstrap,
-                              *args).decode()
+                              *more, *args).decode()
 
     def create_topic(self, name, partitions, *configs):
         """configs: "name=value" topic configs (--config)."""
@@ -357,6 +434,8 @@ class KafkaBroker:
         key_separator no key, with it "KEY<sep>VALUE" lines."""
         data = "".join(line + "\n" for line in lines).encode()
         args = ["--bootstrap-server", self.bootstrap, "--topic", topic]
+        if self.client_config is not None:
+            args += ["--producer.config", self.client_config]
         if key_separator is not None:
             args += ["--property", "parse.key=true",
                      "--property", "key.separator=" + key_separator]
@@ -370,6 +449,8 @@ class KafkaBroker:
         args = ["--bootstrap-server", self.bootstrap, "--topic", topic,
                 "--from-beginning", "--max-messages", str(max_messages),
                 "--timeout-ms", str(timeout_ms)]
+        if self.client_config is not None:
+            args += ["--consumer.config", self.client_config]
         if print_key:
             args += ["--property", "print.key=true",
                      "--property", "print.partition=true"]

@@ -493,6 +493,77 @@ def test_broker_outage():
         dest.close()
 
 
+class At:
+    """A bootstrap address for harness.Routesim."""
+
+    def __init__(self, bootstrap):
+        self.bootstrap = bootstrap
+
+
+def test_sasl():
+    """Authentication as Confluent Cloud uses it: SASL/PLAIN, plain and
+    over TLS (a CA and broker certificate made with openssl), routesim
+    configured only with the original's names plus -X ssl.ca.location.
+    A wrong password: one clear error line, exit status 1.  No password
+    appears in any output."""
+    password = "Pa55-" + os.urandom(6).hex()
+    wrong = "Wr0ng-" + os.urandom(6).hex()
+    npoints = 5
+    dest = Destinations()
+    try:
+        pts = dest.line_route("r", npoints)
+        with kafka_broker.KafkaBroker(VERSION,
+                                      users={"routesim": password}) as broker:
+            readme_topics(broker)
+
+            def original(protocol, pw):
+                return {"security.protocol": protocol,
+                        "sasl.mechanisms": "PLAIN",
+                        "sasl.username": "routesim", "sasl.password": pw}
+
+            def secret_free(rs):
+                for pw in (password, wrong):
+                    check(pw not in rs.log(), "a password was printed")
+
+            tls = At(broker.ssl_bootstrap)
+            ca = ["-X", "ssl.ca.location=" + broker.ca_path]
+            for client, where, protocol, more in (
+                    ("plain", broker, "SASL_PLAINTEXT", []),
+                    ("tls", tls, "SASL_SSL", ca)):
+                rs = Routesim(where, dest.path, "--interval", "100", *more,
+                              env=original(protocol, password))
+                rs.wait_log("assigned partitions=" + READ, timeout=60)
+                broker.produce(['{"clientId":"%s","routeId":"r"}' % client])
+                wait_finished(rs, 1, 60)
+                stop_clean(rs)
+                secret_free(rs)
+                check(errors(rs) == [], rs.log())
+            lines = broker.consume(POSITIONS, 2 * npoints + 1,
+                                   timeout_ms=5000, print_key=True)
+            judge(lines, {c: expected("r", c, pts, "latlng")
+                          for c in ("plain", "tls")})
+
+            start = time.time()
+            rs = Routesim(tls, dest.path, *ca,
+                          env=original("SASL_SSL", wrong))
+            rc = rs.wait_exit(60)
+            print("wrong password: exit status %d after %.1f s" %
+                  (rc, time.time() - start))
+            check(rc == 1, "wrong password: exit status %d" % rc)
+            check(len(errors(rs)) == 1 and
+                  "kafka authentication failed" in errors(rs)[0], rs.log())
+            secret_free(rs)
+            cfg = subprocess.run([harness.BIN, "--print-config",
+                                  "--env-file", "/dev/null"],
+                                 capture_output=True, text=True, timeout=30,
+                                 env=dict(os.environ,
+                                          **original("SASL_SSL", password)))
+            check(password not in cfg.stdout + cfg.stderr,
+                  "--print-config printed the password")
+    finally:
+        dest.close()
+
+
 TESTS = {name[5:]: fn for name, fn in globals().items()
          if name.startswith("test_")}
 
