@@ -72,24 +72,25 @@ def _pom(version):
             % (version, deps))
 
 
-def require_tools():
-    for tool in ("java", "mvn"):
-        if shutil.which(tool) is None:
-            raise Unavailable("%s is not installed (scripts/deps.sh "
-                              "installs it)" % tool)
+def require(tool):
+    if shutil.which(tool) is None:
+        raise Unavailable("%s is not installed (scripts/deps.sh installs it)"
+                          % tool)
 
 
 def fetch(version):
     """Returns the folder of Apache Kafka `version`'s jars, fetching them
-    with Maven the first time.  Safe to call from parallel tests: a lock
-    serialises the fetch and the folder appears only when complete."""
-    require_tools()
+    with Maven the first time.  Safe to call from parallel tests: one lock
+    for the whole cache serialises the fetches (two Mavens must not write
+    one local repository at once), and a folder appears only complete."""
+    require("java")
     top = os.path.join(CACHE, version)
     lib = os.path.join(top, "lib")
     if os.path.isfile(os.path.join(lib, ".complete")):
         return lib
+    require("mvn")
     os.makedirs(top, exist_ok=True)
-    with open(os.path.join(top, ".lock"), "w") as lock:
+    with open(os.path.join(CACHE, ".lock"), "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if os.path.isfile(os.path.join(lib, ".complete")):
             return lib
