@@ -286,6 +286,10 @@ after_work(uv_work_t *w, int status)
 	struct rs_topic_facts f;
 
 	t->busy = false;
+	if (t->conf != NULL) {		/* cancelled before it ran */
+		rd_kafka_conf_destroy(t->conf);
+		t->conf = NULL;
+	}
 	if (status == UV_ECANCELED || atomic_load(&t->cancel)) {
 		t->done(t, -ECANCELED, "cancelled");
 		return;
