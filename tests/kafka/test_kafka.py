@@ -530,7 +530,8 @@ def test_sasl():
             for client, where, protocol, more in (
                     ("plain", broker, "SASL_PLAINTEXT", []),
                     ("tls", tls, "SASL_SSL", ca)):
-                rs = Routesim(where, dest.path, "--interval", "100", *more,
+                rs = Routesim(where, dest.path, "--interval", "100",
+                              "--position-order", "latlng", *more,
                               env=original(protocol, password))
                 rs.wait_log("assigned partitions=" + READ, timeout=60)
                 broker.produce(['{"clientId":"%s","routeId":"r"}' % client])
