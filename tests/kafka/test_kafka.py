@@ -323,7 +323,7 @@ def groups(assignor):
     """Instances join and leave, 1 -> 2 -> 3 -> 1, during 500 deliveries:
     every delivery complete, never streamed by two instances at once,
     and no duplicate (every hand-off is graceful)."""
-    n, npoints, interval = 500, 300, 100
+    n, npoints, interval = 500, 400, 100
     clients = ["g%03d" % i for i in range(n)]
     args = metadata_args(interval, "-X",
                          "partition.assignment.strategy=" + assignor)
