@@ -1120,7 +1120,7 @@ rs_kafka_subscribe(struct rs_kafka *k)
 	kerr = rd_kafka_subscribe(k->consumer, sub);
 	rd_kafka_topic_partition_list_destroy(sub);
 	if (kerr != RD_KAFKA_RESP_ERR_NO_ERROR) {
-		log_warnx("subscribe to %s: %s", k->read_topic,
+		rs_log(RS_LOG_ERROR, "subscribe to %s: %s", k->read_topic,
 		    rd_kafka_err2str(kerr));
 		return -EIO;
 	}

@@ -168,7 +168,8 @@ int rs_kafka_start(struct rs_kafka *k, uv_loop_t *loop,
     const struct rs_config *cfg, const struct rs_kafka_cbs *cbs, void *ud,
     char *err, size_t errlen);
 
-/* Joins the group on the request topic.  Returns 0, or -EIO (logged). */
+/* Joins the group on the request topic (nothing once stopping).
+ * Returns 0, or -EIO (logged as an error). */
 int rs_kafka_subscribe(struct rs_kafka *k);
 
 /*
