@@ -10,7 +10,7 @@ PACKAGES="build-essential cmake pkg-config clang libclang-rt-14-dev
 librdkafka-dev libuv1-dev libcjson-dev libcmocka-dev
 kcat python3 python3-kafka python3-kubernetes python3-yaml shellcheck
 yamllint docker-compose nodejs cppcheck clang-tidy
-default-jre-headless maven"
+default-jre-headless maven openssl"
 command -v npm >/dev/null 2>&1 || PACKAGES="$PACKAGES npm"
 
 missing=""
