@@ -16,6 +16,7 @@ and controller) on free loopback ports, with automatic topic creation off
 as in production.  Topics are created the way the README tells users to,
 with Kafka's own kafka-topics tool (its class, from the same jars).
 """
+import base64
 import fcntl
 import os
 import shutil
@@ -466,6 +467,10 @@ class KafkaBroker:
 
 
 def _cluster_id():
-    """A Kafka cluster id: 16 random bytes, URL-safe base64, no padding."""
-    import base64
-    return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+    """A Kafka cluster id: 16 random bytes, URL-safe base64, no padding,
+    not starting with "-" (the tool would take it for an option, which is
+    why Kafka's own random ids never do)."""
+    while True:
+        cid = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode()
+        if not cid.startswith("-"):
+            return cid.rstrip("=")
