@@ -6,7 +6,9 @@
 #                   npm tools (Dockerfile linters, Kubernetes schemas) in
 #                   the git-ignored .tools/, and podman, runc and
 #                   debootstrap, which build and run the container image
-#                   in its test (scripts/base-images.sh) (scripts/test.sh)
+#                   in its test (scripts/base-images.sh), Java and Maven
+#                   for the real Kafka brokers of `ctest -L kafka`
+#                   (scripts/test.sh)
 set -eu
 cd "$(dirname "$0")/.."
 
@@ -14,7 +16,8 @@ BUILD="build-essential cmake pkg-config librdkafka-dev libuv1-dev
 libcjson-dev"
 TEST="clang libclang-rt-14-dev libcmocka-dev kcat python3 python3-kafka
 python3-kubernetes python3-yaml shellcheck yamllint docker-compose nodejs
-cppcheck clang-tidy pyflakes3 podman runc debootstrap"
+cppcheck clang-tidy pyflakes3 podman runc debootstrap default-jre-headless
+maven openssl"
 case "${1:-all}" in
 build) PACKAGES=$BUILD ;;
 all)

@@ -786,6 +786,52 @@ on_fatal(void *ud, const char *reason)
 	rs_daemon_stop(d, 1);
 }
 
+/* ---- Startup: the topics are checked before the group is joined ------- */
+
+static void closed_one(struct rs_daemon *d);
+
+static void
+on_topics(struct rs_topics *t, int result, const char *msg)
+{
+	struct rs_daemon *d = t->data;
+
+	d->checking = false;
+	if (d->check_in_close) {
+		closed_one(d);
+		return;
+	}
+	if (d->stopping || result == -ECANCELED)
+		return;
+	if (result != 0) {
+		rs_log(RS_LOG_ERROR, "topic check failed: %s; stopping", msg);
+		rs_daemon_stop(d, 1);
+		return;
+	}
+	if (rs_kafka_subscribe(&d->kafka) != 0)
+		rs_daemon_stop(d, 1);
+}
+
+/* Starts the topic check; if it cannot run, joins the group unchecked. */
+static void
+check_topics(struct rs_daemon *d)
+{
+	const struct rs_config *cfg = d->cfg;
+	rd_kafka_conf_t *conf = NULL;
+	char err[512];
+	int rc;
+
+	if ((rc = rs_kafka_conf(cfg, 'P', &conf, err, sizeof(err))) == 0 &&
+	    (rc = rs_topics_check(&d->topics, d->loop, conf, cfg->read_topic,
+	    cfg->produce_topic, cfg->progress_topic, on_topics, d)) == 0) {
+		d->checking = true;
+		return;
+	}
+	log_warnx("topic check not started (%s); joining the group unchecked",
+	    rc == -EINVAL ? err : uv_strerror(rc));
+	if (rs_kafka_subscribe(&d->kafka) != 0)
+		rs_daemon_stop(d, 1);
+}
+
 /* ---- HTTP: metrics and health ----------------------------------------- */
 
 /* Ready: brokers reachable, partitions assigned and restored. */
@@ -901,7 +947,8 @@ on_handle_closed(uv_handle_t *h)
 static void
 close_rest(struct rs_daemon *d)
 {
-	d->closing = 5 + (d->cfg->http_listen != NULL);
+	d->closing = 5 + (d->cfg->http_listen != NULL) + d->checking;
+	d->check_in_close = d->checking;
 	rs_routes_close(&d->routes, on_routes_closed);
 	uv_close((uv_handle_t *)&d->lag_timer, on_handle_closed);
 	uv_close((uv_handle_t *)&d->revoke_timer, on_handle_closed);
@@ -986,6 +1033,7 @@ rs_daemon_start(struct rs_daemon *d, uv_loop_t *loop,
 	    "position_order=%s progress_topic=%s", cfg->destinations,
 	    cfg->interval_ms, rs_position_order_name(cfg->position_order),
 	    cfg->progress_topic);
+	check_topics(d);
 	return 0;
 fail:
 	rs_routes_close(&d->routes, NULL);
@@ -1004,6 +1052,8 @@ rs_daemon_stop(struct rs_daemon *d, int exit_code)
 	if (d->stopping)
 		return;
 	d->stopping = true;
+	if (d->checking)
+		rs_topics_cancel(&d->topics);
 	log_info("stopping active=%llu queued=%zu",
 	    (unsigned long long)rs_metrics.deliveries_active,
 	    rs_kafka_outq_len(&d->kafka));

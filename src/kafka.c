@@ -169,8 +169,8 @@ set_all(rd_kafka_conf_t *conf, const struct prop *p, size_t n, char *err,
 }
 
 /* Builds the configuration of one client ('C' or 'P'). */
-static int
-build_conf(const struct rs_config *cfg, char which, rd_kafka_conf_t **out,
+int
+rs_kafka_conf(const struct rs_config *cfg, char which, rd_kafka_conf_t **out,
     char *err, size_t errlen)
 {
 	const struct prop *defs = which == 'C' ? consumer_defaults :
@@ -229,9 +229,9 @@ rs_kafka_check_config(const struct rs_config *cfg, char *err, size_t errlen)
 	rd_kafka_conf_t *c = NULL, *p = NULL;
 	int rc;
 
-	if ((rc = build_conf(cfg, 'C', &c, err, errlen)) != 0)
+	if ((rc = rs_kafka_conf(cfg, 'C', &c, err, errlen)) != 0)
 		return rc;
-	rc = build_conf(cfg, 'P', &p, err, errlen);
+	rc = rs_kafka_conf(cfg, 'P', &p, err, errlen);
 	rd_kafka_conf_destroy(c);
 	if (p != NULL)
 		rd_kafka_conf_destroy(p);
@@ -245,6 +245,11 @@ log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
 {
 	enum rs_log_level l = level <= 3 ? RS_LOG_ERROR :
 	    level == 4 ? RS_LOG_WARN : level <= 6 ? RS_LOG_INFO : RS_LOG_DEBUG;
+
+	/* A broker connection's failure is logged by librdkafka (FAIL) and
+	 * raised as an error event too; error_cb() reports it once. */
+	if (strcmp(fac, "FAIL") == 0)
+		l = RS_LOG_DEBUG;
 
 	rs_log(l, "librdkafka client=%s facility=%s: %s", rd_kafka_name(rk),
 	    fac, buf);
@@ -441,6 +446,22 @@ error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 			k->cbs.on_fatal(k->ud, fatal);
 		return;
 	}
+	if (err == RD_KAFKA_RESP_ERR__AUTHENTICATION ||
+	    err == RD_KAFKA_RESP_ERR_SASL_AUTHENTICATION_FAILED) {
+		/* Wrong credentials do not heal by retrying: say so once
+		 * and stop, rather than retry forever. */
+		if (k->auth_failed) {
+			log_debug("kafka client=%s: %s", rd_kafka_name(rk),
+			    reason);
+			return;
+		}
+		k->auth_failed = true;
+		rs_log(RS_LOG_ERROR, "kafka authentication failed client=%s: "
+		    "%s; stopping", rd_kafka_name(rk), reason);
+		if (k->cbs.on_fatal != NULL)
+			k->cbs.on_fatal(k->ud, reason);
+		return;
+	}
 	if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN) {
 		if (rk == k->consumer) {
 			stats_drop(rk, &k->cstats);
@@ -465,6 +486,7 @@ dr_msg_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 	struct rs_kafka *k = opaque;
 
 	k->queued--;
+	k->waiting_since = uv_now(k->loop);	/* the broker answers */
 	/* A delivery report op carries a whole batch (thousands of
 	 * positions when a wave of ticks was sent at once): stop after the
 	 * op that runs past the slice, so due timers are not kept waiting. */
@@ -890,7 +912,7 @@ new_reader(struct rs_kafka *k, const struct rs_config *cfg, char *err,
 	char group[512];
 	int rc;
 
-	if ((rc = build_conf(cfg, 'C', &conf, err, errlen)) != 0)
+	if ((rc = rs_kafka_conf(cfg, 'C', &conf, err, errlen)) != 0)
 		return rc;
 	/* Never joined: assign() only.  A group id of its own keeps it
 	 * apart from the request consumers all the same. */
@@ -1016,7 +1038,6 @@ rs_kafka_start(struct rs_kafka *k, uv_loop_t *loop,
     char *err, size_t errlen)
 {
 	rd_kafka_conf_t *cc = NULL, *pc = NULL;
-	rd_kafka_topic_partition_list_t *sub;
 	rd_kafka_resp_err_t kerr;
 	unsigned handles = 0;
 	int rc;
@@ -1029,8 +1050,8 @@ rs_kafka_start(struct rs_kafka *k, uv_loop_t *loop,
 	k->progress_topic = cfg->progress_topic;
 	k->consumer_brokers_up = k->producer_brokers_up = -1;
 
-	if ((rc = build_conf(cfg, 'C', &cc, err, errlen)) != 0 ||
-	    (rc = build_conf(cfg, 'P', &pc, err, errlen)) != 0)
+	if ((rc = rs_kafka_conf(cfg, 'C', &cc, err, errlen)) != 0 ||
+	    (rc = rs_kafka_conf(cfg, 'P', &pc, err, errlen)) != 0)
 		goto fail;
 	rd_kafka_conf_set_opaque(cc, k);
 	rd_kafka_conf_set_opaque(pc, k);
@@ -1084,17 +1105,6 @@ rs_kafka_start(struct rs_kafka *k, uv_loop_t *loop,
 	if ((rc = start_handles(k, &handles, err, errlen)) != 0)
 		goto fail;
 
-	sub = rd_kafka_topic_partition_list_new(1);
-	rd_kafka_topic_partition_list_add(sub, cfg->read_topic,
-	    RD_KAFKA_PARTITION_UA);
-	kerr = rd_kafka_subscribe(k->consumer, sub);
-	rd_kafka_topic_partition_list_destroy(sub);
-	if (kerr != RD_KAFKA_RESP_ERR_NO_ERROR) {
-		rc = rs_errf(err, errlen, -EINVAL, "subscribe to %s: %s", cfg->read_topic,
-		    rd_kafka_err2str(kerr));
-		goto fail;
-	}
-	k->consuming = true;
 	log_info("kafka started bootstrap=%s group=%s read=%s produce=%s",
 	    cfg->bootstrap_servers, cfg->group_id, cfg->read_topic,
 	    cfg->produce_topic);
@@ -1106,6 +1116,28 @@ fail:
 		rd_kafka_conf_destroy(pc);
 	start_failed(k, handles);
 	return rc < 0 ? rc : -EIO;
+}
+
+int
+rs_kafka_subscribe(struct rs_kafka *k)
+{
+	rd_kafka_topic_partition_list_t *sub;
+	rd_kafka_resp_err_t kerr;
+
+	if (k->stopping)
+		return 0;
+	sub = rd_kafka_topic_partition_list_new(1);
+	rd_kafka_topic_partition_list_add(sub, k->read_topic,
+	    RD_KAFKA_PARTITION_UA);
+	kerr = rd_kafka_subscribe(k->consumer, sub);
+	rd_kafka_topic_partition_list_destroy(sub);
+	if (kerr != RD_KAFKA_RESP_ERR_NO_ERROR) {
+		rs_log(RS_LOG_ERROR, "subscribe to %s: %s", k->read_topic,
+		    rd_kafka_err2str(kerr));
+		return -EIO;
+	}
+	k->consuming = true;
+	return 0;
 }
 
 /* ---- Produce ---------------------------------------------------------- */
@@ -1138,7 +1170,8 @@ rs_kafka_produce(struct rs_kafka *k, const void *key, size_t keylen,
 	if (rd_kafka_produce(k->ptopic, RD_KAFKA_PARTITION_UA,
 	    RD_KAFKA_MSG_F_COPY, (void *)(uintptr_t)payload, len, key, keylen,
 	    opaque) == 0) {
-		k->queued++;
+		if (k->queued++ == 0)
+			k->waiting_since = uv_now(k->loop);
 		return 0;
 	}
 	err = rd_kafka_last_error();
@@ -1162,7 +1195,8 @@ rs_kafka_produce_progress(struct rs_kafka *k, int32_t partition,
 
 	if (rd_kafka_produce(k->prtopic, partition, RD_KAFKA_MSG_F_COPY,
 	    (void *)(uintptr_t)value, len, key, klen, opaque) == 0) {
-		k->queued++;
+		if (k->queued++ == 0)
+			k->waiting_since = uv_now(k->loop);
 		return 0;
 	}
 	if (rs_kafka_refused(rd_kafka_last_error()))
@@ -1198,6 +1232,12 @@ rs_kafka_ready(struct rs_kafka *k, const char **why)
 		    "no broker reachable";
 	else if (!k->assigned)
 		*why = "no partition assignment from the consumer group yet";
+	else if (k->queued > 0 &&
+	    uv_now(k->loop) - k->waiting_since >= RS_KAFKA_STALL_MS)
+		/* Connections can look up while the broker answers nothing
+		 * (frozen, overloaded): the silence says more. */
+		*why = "the broker has acknowledged no message for "
+		    RS_KAFKA_STALL_TEXT;
 	else
 		return true;
 	return false;

@@ -16,6 +16,9 @@
  * its deliveries stop, wait for their reports, write an exact record,
  * and only then is the partition let go.
  *
+ * At startup it checks the topics (topics.h) and joins the group only
+ * when they are right; otherwise it stops with exit status 1.
+ *
  * It also serves /metrics, /healthz and /readyz when an HTTP address is
  * configured, and measures the loop's own lag.
  *
@@ -40,6 +43,7 @@
 #include "routesim/kafka.h"
 #include "routesim/partition.h"
 #include "routesim/routes.h"
+#include "routesim/topics.h"
 
 struct pending;
 
@@ -47,6 +51,9 @@ struct rs_daemon {
 	uv_loop_t *loop;
 	const struct rs_config *cfg;
 	struct rs_kafka kafka;
+	struct rs_topics topics;	/* the startup check (topics.h) */
+	bool checking;			/* it runs; not yet subscribed */
+	bool check_in_close;		/* counted in closing */
 	struct rs_routes routes;
 	struct rs_sched sched;
 	struct rs_parts parts;		/* request partitions we own */

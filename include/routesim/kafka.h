@@ -41,6 +41,9 @@
  * at the clock. */
 #define RS_KAFKA_SLICE_US 200
 #define RS_KAFKA_BATCH 32
+/* Not ready: messages wait and no delivery report came for this long. */
+#define RS_KAFKA_STALL_MS 10000
+#define RS_KAFKA_STALL_TEXT "10 s"
 
 struct rs_kafka;
 
@@ -94,7 +97,8 @@ struct rs_kafka_cbs {
 	/* The producer queue has room again after rs_kafka_produce()
 	 * returned -ENOBUFS. */
 	void (*on_room)(void *ud);
-	/* librdkafka raised a fatal error; the owner should stop. */
+	/* librdkafka raised a fatal error, or a broker refused the
+	 * credentials (both logged here); the owner should stop. */
 	void (*on_fatal)(void *ud, const char *reason);
 	/* rs_kafka_stop() finished; undelivered = positions given up. */
 	void (*on_stopped)(void *ud, size_t undelivered);
@@ -119,6 +123,8 @@ struct rs_kafka {
 	size_t high_water;		/* positions pause above this */
 	size_t queued;			/* produced, report not yet served
 					 * (rd_kafka_outq_len() takes locks) */
+	uint64_t waiting_since;		/* uv_now() of the last report, or
+					 * of the first message queued */
 	uint64_t slice_end;		/* uv_hrtime() the slice ends at */
 	size_t reports;			/* served in this slice */
 	bool yielded;			/* the slice ran out */
@@ -128,6 +134,7 @@ struct rs_kafka {
 	uv_timer_t fallback, deadline;
 	unsigned open_handles;
 	bool full, consuming, stopping, closing_consumer, deadline_hit;
+	bool auth_failed;		/* reported; the daemon stops */
 	size_t undelivered;
 	const char *read_topic, *progress_topic;
 	/* Health, from rebalances, errors and librdkafka's statistics
@@ -148,10 +155,23 @@ struct rs_kafka {
 int rs_kafka_check_config(const struct rs_config *cfg, char *err,
     size_t errlen);
 
-/* Creates both clients, subscribes, and starts watching their queues. */
+/*
+ * Builds the configuration of one client, 'C' (consumer) or 'P'
+ * (producer), as rs_kafka_start() does; the caller owns *out.  Returns 0
+ * or -EINVAL with a message in err.
+ */
+int rs_kafka_conf(const struct rs_config *cfg, char which,
+    rd_kafka_conf_t **out, char *err, size_t errlen);
+
+/* Creates both clients and starts watching their queues; requests are
+ * read only after rs_kafka_subscribe(). */
 int rs_kafka_start(struct rs_kafka *k, uv_loop_t *loop,
     const struct rs_config *cfg, const struct rs_kafka_cbs *cbs, void *ud,
     char *err, size_t errlen);
+
+/* Joins the group on the request topic (nothing once stopping).
+ * Returns 0, or -EIO (logged as an error). */
+int rs_kafka_subscribe(struct rs_kafka *k);
 
 /*
  * True for an error that says a topic refuses every write - it does not
@@ -197,8 +217,10 @@ int rs_kafka_restore(struct rs_kafka *k, int32_t partition);
 void rs_kafka_revoke_done(struct rs_kafka *k);
 
 /*
- * True when the consumer has joined its group and both clients reach a
- * broker; otherwise false with the reason in *why.
+ * True when the consumer has joined its group, both clients reach a
+ * broker, and the broker acknowledges what is produced (no message has
+ * waited RS_KAFKA_STALL_MS without any delivery report); otherwise false
+ * with the reason in *why.
  */
 bool rs_kafka_ready(struct rs_kafka *k, const char **why);
 

@@ -390,20 +390,21 @@ def test_fatal_error():
 
 def test_progress_partitions():
     """A progress topic with fewer partitions than the request topic
-    stops routesim with status 1, saying which partition is missing,
-    instead of leaving that partition's requests unserved."""
+    stops routesim at startup with status 1, in one line that says so,
+    before it joins the group."""
     cluster = Cluster(progress_partitions=harness.REQUEST_PARTITIONS - 1)
     dest = Destinations()
     try:
         dest.line_route("r", 5)
-        missing = harness.REQUEST_PARTITIONS - 1
         rs = Routesim(cluster, dest.path, "--interval", "20")
         rc = rs.wait_exit(30)
         check(rc == 1, "exit status %d:\n%s" % (rc, rs.log()))
-        want = ("error progress topic %s has no partition %d: it must have "
-                "as many partitions as %s" % (harness.PROGRESS_TOPIC,
-                                              missing, harness.READ_TOPIC))
+        want = ("error topic check failed: progress topic %s has 1 "
+                "partition, fewer than the %d of request topic %s; "
+                "stopping" % (harness.PROGRESS_TOPIC,
+                              harness.REQUEST_PARTITIONS, harness.READ_TOPIC))
         check(rs.count(want) == 1, rs.log())
+        check(rs.count("assigned partitions") == 0, rs.log())
         check(rs.count("hand-off not settled") == 0, rs.log())
     finally:
         cluster.close()

@@ -17,7 +17,8 @@ check_value(const char *in, const char *want)
 	char buf[RS_LOG_VALUE_MAX];
 
 	if (strcmp(rs_log_value(buf, sizeof(buf), in), want) != 0)
-		fail_msg("value of '%s': got %s, want %s", in, buf, want);
+		fail_msg("value of '%s': got %s, want %s", in ? in : "(null)",
+		    buf, want);
 }
 
 static void

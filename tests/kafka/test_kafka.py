@@ -1,0 +1,580 @@
+#!/usr/bin/python3
+"""routesim against real Apache Kafka brokers (ctest -L kafka).
+
+usage: test_kafka.py VERSION [TEST...]   (VERSION: 3.9.1, 4.1.2, ...)
+
+Each test starts its own single-node Kafka (kafka_broker.py), creates the
+topics the way the README tells users to (kafka-topics, the progress
+topic compacted), runs the real routesim binary against it and judges the
+result with Kafka's own console producer and consumer, clients that share
+no code with librdkafka.  Skipped (exit 77) when Java or Maven is absent.
+"""
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "integration"))
+sys.path.insert(0, HERE)
+
+import harness  # noqa: E402
+import kafka_broker  # noqa: E402
+import test_faults  # noqa: E402
+import test_http  # noqa: E402
+from harness import check, Destinations, Routesim  # noqa: E402
+
+READ, POSITIONS, PROGRESS = (harness.READ_TOPIC, harness.PRODUCE_TOPIC,
+                             harness.PROGRESS_TOPIC)
+VERSION = None  # set from argv
+
+
+def readme_topics(broker, requests=3, positions=6):
+    """The topics of the README and docker-compose.yaml, made with
+    kafka-topics: the progress topic compacted, partitioned like the
+    request topic."""
+    broker.create_topic(READ, requests)
+    broker.create_topic(POSITIONS, positions)
+    broker.create_topic(PROGRESS, requests, "cleanup.policy=compact")
+
+
+def route_points(path):
+    with open(path) as f:
+        return [tuple(float(x) for x in line.split(","))
+                for line in f.read().split("\n") if line.strip()]
+
+
+def expected(route_id, client_id, points, order):
+    """The bytes routesim must send for a delivery, in the given
+    --position-order: numbers in their shortest round-trip form."""
+    out = []
+    for i, (lat, lng) in enumerate(points):
+        a, b = (lat, lng) if order == "latlng" else (lng, lat)
+        out.append('{"routeId":"%s","clientId":"%s","position":[%r,%r],'
+                   '"finished":%s}' % (route_id, client_id, a, b,
+                                       "true" if i == len(points) - 1
+                                       else "false"))
+    return out
+
+
+def by_client(lines):
+    """Console consumer lines "Partition:P<TAB>key<TAB>value" -> clientId
+    -> [(partition, key, value)] in the order read (per partition, the
+    log's order)."""
+    out = {}
+    for line in lines:
+        part, key, value = line.split("\t", 2)
+        out.setdefault(json.loads(value)["clientId"], []).append(
+            (part, key, value))
+    return out
+
+
+def wait_finished(rs, n, timeout):
+    """Waits until routesim has logged n finished deliveries."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        done = rs.count("delivery finished")
+        if done >= n:
+            return
+        check(rs.proc.poll() is None, "routesim exited early:\n" +
+              rs.log()[-3000:])
+        time.sleep(0.5)
+    raise harness.Failure("%d of %d deliveries finished in %ds" %
+                          (rs.count("delivery finished"), n, timeout))
+
+
+def judge(lines, want):
+    """want: clientId -> expected values.  Every delivery exact: bytes,
+    count, order, one partition, keyed by its clientId."""
+    got = by_client(lines)
+    check(sorted(got) == sorted(want), "clients %s, want %s" %
+          (sorted(got)[:10], sorted(want)[:10]))
+    for cid, values in want.items():
+        msgs = got[cid]
+        check(len({p for p, _, _ in msgs}) == 1,
+              "client %s: positions on more than one partition" % cid)
+        check(all(k == cid for _, k, _ in msgs),
+              "client %s: key is not the clientId" % cid)
+        vals = [v for _, _, v in msgs]
+        check(len(vals) == len(values), "client %s: %d positions, want %d"
+              % (cid, len(vals), len(values)))
+        for i, (g, w) in enumerate(zip(vals, values)):
+            check(g == w, "client %s position %d: %s, want %s" %
+                  (cid, i, g, w))
+
+
+def stop_clean(rs):
+    rc = rs.stop()
+    check(rc == 0, "exit status %d:\n%s" % (rc, rs.log()[-3000:]))
+
+
+def test_walkthrough():
+    """The design's walkthrough at the defaults: Kafka's console producer
+    starts routes 1, 2 and 3; Kafka's console consumer reads every
+    position, byte for byte, in order, the last one finished."""
+    order = "lnglat"
+    routes = os.path.join(harness.SOURCE, "destinations")
+    with kafka_broker.KafkaBroker(VERSION) as broker:
+        readme_topics(broker)
+        rs = Routesim(broker, routes, "--position-order", order)
+        rs.wait_log("assigned partitions=" + READ, timeout=60)
+        broker.produce(['{"clientId":"%d","routeId":"%d"}' % (i, i)
+                        for i in (1, 2, 3)])
+        want = {str(i): expected(str(i), str(i), route_points(
+            os.path.join(routes, "%d.txt" % i)), order) for i in (1, 2, 3)}
+        total = sum(len(v) for v in want.values())
+        # 98 points at 500 ms: about 49 s.
+        wait_finished(rs, 3, 120)
+        # One more than expected, so an extra position would be seen.
+        lines = broker.consume(POSITIONS, total + 1, timeout_ms=5000,
+                               print_key=True)
+        check(len(lines) == total, "%d positions, want %d" %
+              (len(lines), total))
+        judge(lines, want)
+        check(rs.count("CONFWARN") == 0, "config warnings:\n" + rs.log())
+        stop_clean(rs)
+
+
+def test_many_deliveries():
+    """1,000 concurrent deliveries at the default 500 ms all complete,
+    each exact and in order."""
+    n, npoints, order = 1000, 10, "latlng"
+    dest = Destinations()
+    try:
+        pts = dest.line_route("r", npoints)
+        with kafka_broker.KafkaBroker(VERSION) as broker:
+            readme_topics(broker)
+            rs = Routesim(broker, dest.path, "--position-order", order)
+            rs.wait_log("assigned partitions=" + READ, timeout=60)
+            clients = ["c%04d" % i for i in range(n)]
+            # Keyed by clientId, so the requests spread over partitions.
+            broker.produce(['%s\t{"clientId":"%s","routeId":"r"}' % (c, c)
+                            for c in clients], key_separator="\t")
+            wait_finished(rs, n, 180)
+            lines = broker.consume(POSITIONS, n * npoints + 1,
+                                   timeout_ms=5000, print_key=True)
+            check(len(lines) == n * npoints, "%d positions, want %d" %
+                  (len(lines), n * npoints))
+            judge(lines, {c: expected("r", c, pts, order) for c in clients})
+            stop_clean(rs)
+    finally:
+        dest.close()
+
+
+def errors(rs):
+    return [line for line in rs.lines if " error " in line]
+
+
+def test_startup_checks():
+    """Missing topics, a progress topic that is not compacted or has
+    fewer partitions than the request topic: one clear error line and
+    exit status 1 at startup, before joining the group; asking creates
+    no topic.  Right topics: the check passes and routesim serves."""
+    dest = Destinations()
+    try:
+        dest.line_route("r", 3)
+        with kafka_broker.KafkaBroker(VERSION) as broker:
+            rs = Routesim(broker, dest.path)
+            check(rs.wait_exit(30) == 1, "no topics: exit status")
+            want = ("error topic check failed: request topic %s does not "
+                    "exist; position topic %s does not exist; progress "
+                    "topic %s does not exist; stopping" % (READ, POSITIONS,
+                                                           PROGRESS))
+            check(len(errors(rs)) == 1 and errors(rs)[0].endswith(want),
+                  rs.log())
+            check(rs.count("assigned partitions") == 0, rs.log())
+            listed = broker.topics("--list").split()
+            check(not {READ, POSITIONS, PROGRESS} & set(listed),
+                  "the check created topics: %s" % listed)
+
+            broker.create_topic(READ, 3)
+            broker.create_topic(POSITIONS, 6)
+            broker.create_topic(PROGRESS, 2)  # not compacted, too few
+            rs = Routesim(broker, dest.path)
+            check(rs.wait_exit(30) == 1, "bad progress topic: exit status")
+            want = ("error topic check failed: progress topic %s is not "
+                    "compacted (cleanup.policy=delete; create it with "
+                    "--config cleanup.policy=compact); progress topic %s "
+                    "has 2 partitions, fewer than the 3 of request topic "
+                    "%s; stopping" % (PROGRESS, PROGRESS, READ))
+            check(len(errors(rs)) == 1 and errors(rs)[0].endswith(want),
+                  rs.log())
+
+            # Compaction among other policies is fine.
+            broker.create_topic("progress2", 3,
+                                "cleanup.policy=compact,delete")
+            rs = Routesim(broker, dest.path, "--progress-topic", "progress2")
+            rs.wait_log("assigned partitions=" + READ, timeout=60)
+            check(rs.count("topic check passed request=%s:3 position=%s:6 "
+                           "progress=progress2:3 cleanup.policy=compact,"
+                           "delete" % (READ, POSITIONS)) == 1, rs.log())
+            broker.produce(['{"clientId":"1","routeId":"r"}'])
+            wait_finished(rs, 1, 30)
+            stop_clean(rs)
+            check(errors(rs) == [], rs.log())
+    finally:
+        dest.close()
+
+
+# ---- Groups and crashes: judged by point index (--position-metadata) ----
+
+# Fast group membership, so a killed member is noticed in seconds.
+GROUP = ["-X", "session.timeout.ms=6000", "-X", "heartbeat.interval.ms=500"]
+
+
+class Seen:
+    """Positions read by the console consumer, shaped for
+    test_faults.judge(): clientId -> records with .value, in log order."""
+
+    class Record:
+        def __init__(self, value):
+            self.value = value.encode()
+
+    def __init__(self, lines):
+        self.lines = lines
+
+    def by_client(self):
+        out = {}
+        for line in self.lines:
+            _, _, value = line.split("\t", 2)
+            out.setdefault(json.loads(value)["clientId"], []).append(
+                Seen.Record(value))
+        return out
+
+
+def metadata_args(interval, *more):
+    return ["--position-metadata", "true", "--interval", str(interval),
+            *GROUP, *more]
+
+
+def request_keyed(broker, clients, route="r"):
+    broker.produce(['%s\t{"clientId":"%s","routeId":"%s"}' % (c, c, route)
+                    for c in clients], key_separator="\t")
+
+
+def finished(instances):
+    return sum(rs.count("delivery finished") for rs in instances)
+
+
+def wait_all_finished(instances, n, timeout):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if finished(instances) >= n:
+            return
+        time.sleep(0.5)
+    raise harness.Failure("%d of %d deliveries finished in %ds" %
+                          (finished(instances), n, timeout))
+
+
+def wait_clients_finished(broker, n, timeout):
+    """Polls the position topic (kcat: quick to start) until n distinct
+    clients have a finished position."""
+    deadline = time.time() + timeout
+    done = set()
+    while time.time() < deadline:
+        out = subprocess.run(["kcat", "-C", "-b", broker.bootstrap, "-t",
+                              POSITIONS, "-e", "-q", "-f", "%s\n"],
+                             stdout=subprocess.PIPE, timeout=120).stdout
+        done = {json.loads(v)["clientId"] for v in out.decode().split("\n")
+                if '"finished":true' in v}
+        if len(done) >= n:
+            return
+        time.sleep(2)
+    raise harness.Failure("%d of %d deliveries finished in %ds" %
+                          (len(done), n, timeout))
+
+
+def compaction(broker, topic, timeout):
+    """Waits until the log cleaner has removed records from topic: fewer
+    records left than offsets written.  Returns (records, offsets)."""
+    deadline = time.time() + timeout
+    while True:
+        out = subprocess.run(["kcat", "-C", "-b", broker.bootstrap, "-t",
+                              topic, "-e", "-q", "-f", "%p %o\n"],
+                             stdout=subprocess.PIPE, timeout=120).stdout
+        last = {}
+        kept = 0
+        for line in out.decode().split("\n"):
+            if line:
+                p, o = map(int, line.split())
+                last[p] = max(last.get(p, -1), o)
+                kept += 1
+        spanned = sum(o + 1 for o in last.values())
+        if kept < spanned:
+            return kept, spanned
+        check(time.time() < deadline, "the log cleaner did not compact "
+              "%s: %d records, none removed" % (topic, kept))
+        time.sleep(1)
+
+
+def read_all(broker, at_least):
+    """Every position so far (the consumer stops 5 s after the last)."""
+    lines = broker.consume(POSITIONS, 10 ** 7, timeout_ms=5000,
+                           print_key=True)
+    check(len(lines) >= at_least, "%d positions, want at least %d" %
+          (len(lines), at_least))
+    return Seen(lines)
+
+
+def groups(assignor):
+    """Instances join and leave, 1 -> 2 -> 3 -> 1, during 500 deliveries:
+    every delivery complete, never streamed by two instances at once,
+    and no duplicate (every hand-off is graceful)."""
+    n, npoints, interval = 500, 400, 100
+    clients = ["g%03d" % i for i in range(n)]
+    args = metadata_args(interval, "-X",
+                         "partition.assignment.strategy=" + assignor)
+    dest = Destinations()
+    try:
+        dest.line_route("r", npoints)
+        with kafka_broker.KafkaBroker(VERSION) as broker:
+            readme_topics(broker)
+            a = Routesim(broker, dest.path, *args)
+            a.wait_log("assigned partitions=" + READ, timeout=60)
+            request_keyed(broker, clients)
+            a.wait_log("restored partition")
+            time.sleep(3)
+            b = Routesim(broker, dest.path, *args)
+            b.wait_log("restored partition", timeout=60)
+            time.sleep(3)
+            c = Routesim(broker, dest.path, *args)
+            c.wait_log("restored partition", timeout=60)
+            time.sleep(3)
+            check(finished([a, b, c]) == 0,
+                  "deliveries ended before the last join")
+            check(a.stop() == 0, "first instance: exit status\n" +
+                  a.log()[-3000:])
+            check(b.stop() == 0, "second instance: exit status\n" +
+                  b.log()[-3000:])
+            wait_all_finished([a, b, c], n, npoints * interval / 1000 + 90)
+            seen = read_all(broker, n * npoints)
+            test_faults.judge(seen, npoints, clients, 0, 0)
+            moved = sum(rs.count("delivery resumed") for rs in (b, c))
+            check(a.count("handing off") >= 1 and moved >= 1,
+                  "no delivery moved between instances")
+            print("%s: %d deliveries resumed by another instance" %
+                  (assignor, moved))
+            stop_clean(c)
+    finally:
+        dest.close()
+
+
+def test_groups_cooperative():
+    groups("cooperative-sticky")
+
+
+def test_groups_eager():
+    groups("range")
+
+
+def test_kill9_compaction():
+    """kill -9 five times at random moments (seeded) during 200
+    deliveries, with a log cleaner that really compacts the progress
+    topic: every delivery completes, duplicates within the documented
+    bound (2 x progress_every + 1 per crash, plus one)."""
+    seed = int(os.environ.get("RS_SEED", time.time()))
+    rng = random.Random(seed)
+    print("seed %d (rerun with RS_SEED=%d)" % (seed, seed))
+    rounds, n, npoints, interval, every = 5, 200, 100, 50, 5
+    clients = ["k%03d" % i for i in range(n)]
+    args = metadata_args(interval, "--progress-every", str(every))
+    cleaner = {"log.cleaner.backoff.ms": "500",
+               "log.cleaner.min.compaction.lag.ms": "0"}
+    dest = Destinations()
+    try:
+        dest.line_route("r", npoints)
+        with kafka_broker.KafkaBroker(VERSION, extra=cleaner) as broker:
+            broker.create_topic(READ, 3)
+            broker.create_topic(POSITIONS, 6)
+            broker.create_topic(PROGRESS, 3, "cleanup.policy=compact",
+                                "segment.ms=1000",
+                                "min.cleanable.dirty.ratio=0.01",
+                                "delete.retention.ms=1000")
+            request_keyed(broker, clients)
+            lives = []
+            for r in range(rounds):
+                rs = Routesim(broker, dest.path, *args)
+                lives.append(rs)
+                rs.wait_log("restored partition", timeout=60)
+                delay = rng.uniform(0.5, 3.0)
+                time.sleep(delay)
+                rs.proc.send_signal(signal.SIGKILL)
+                rs.proc.wait()
+                print("round %d: killed after %.2f s" % (r + 1, delay))
+            # Let the cleaner run over the records of the crashed lives.
+            time.sleep(3)
+            rs = Routesim(broker, dest.path, *args)
+            lives.append(rs)
+            wait_clients_finished(broker, n, 180)
+            seen = read_all(broker, n * npoints)
+            dups, rewinds = test_faults.judge(
+                seen, npoints, clients, rounds * (2 * every + 2), rounds)
+            print("%d deliveries complete; %d duplicates (%.1f per "
+                  "delivery), at most %d rewinds" %
+                  (n, dups, dups / n, rewinds))
+            check(sum(x.count("delivery resumed") for x in lives) >= 1,
+                  "nothing resumed from progress")
+            stop_clean(rs)
+            kept, spanned = compaction(broker, PROGRESS, 30)
+            print("progress topic: %d records kept of %d offsets written" %
+                  (kept, spanned))
+    finally:
+        dest.close()
+
+
+def rss_kib(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def test_broker_outage():
+    """The broker freezes (SIGSTOP) for 30 s, then is killed and started
+    again on the same data directory, mid-run: every position arrives,
+    in order per delivery, routesim's memory stays bounded, and /readyz
+    is not ready during the outage and ready after it."""
+    n, npoints, interval = 100, 600, 100
+    clients = ["o%03d" % i for i in range(n)]
+    port = test_http.free_port()
+    # Heartbeats fail during the outage; a session longer than it keeps
+    # the group's assignment, so this is about the producer's path.
+    args = metadata_args(interval, "--http-listen", "127.0.0.1:%d" % port,
+                         "-X", "session.timeout.ms=90000")
+    dest = Destinations()
+    try:
+        dest.line_route("r", npoints)
+        with kafka_broker.KafkaBroker(VERSION) as broker:
+            readme_topics(broker)
+            rs = Routesim(broker, dest.path, *args)
+            rs.wait_log("restored partition", timeout=60)
+            request_keyed(broker, clients)
+            time.sleep(5)
+            check(test_http.get(port, "/readyz")[0] == 200, "ready before")
+            broker.proc.send_signal(signal.SIGSTOP)
+            start, states, rss = time.time(), [], []
+            while time.time() - start < 30:
+                states.append(test_http.get(port, "/readyz"))
+                rss.append(rss_kib(rs.proc.pid))
+                time.sleep(1)
+            frozen = [st for st in states[12:] if st[0] != 503]
+            check(not frozen, "/readyz 12-30 s into the freeze: %s" %
+                  frozen[:3])
+            broker.kill()  # SIGKILL works on a stopped process too
+            time.sleep(3)
+            down = test_http.get(port, "/readyz")
+            states.append(down)
+            check(down[0] == 503, "/readyz with the broker gone: %s" %
+                  (down,))
+            print("during the freeze: %d of %d /readyz answers were 503 "
+                  "(%s); peak RSS %d MiB" % (
+                      sum(1 for st in states if st[0] == 503), len(states),
+                      sorted({st[1].strip() for st in states}),
+                      max(rss) // 1024))
+            check(max(rss) < 256 * 1024, "RSS %d KiB" % max(rss))
+            broker.start()
+            deadline = time.time() + 60
+            while test_http.get(port, "/readyz")[0] != 200:
+                check(time.time() < deadline, "not ready after recovery")
+                time.sleep(0.5)
+            wait_clients_finished(broker, n, npoints * interval / 1000 + 120)
+            seen = read_all(broker, n * npoints)
+            dups, rewinds = test_faults.judge(seen, npoints, clients,
+                                              10 ** 6, 10 ** 6)
+            print("%d duplicates, at most %d rewinds per delivery" %
+                  (dups, rewinds))
+            check(dups == 0 and rewinds == 0, "duplicates or rewinds")
+            stop_clean(rs)
+    finally:
+        dest.close()
+
+
+class At:
+    """A bootstrap address for harness.Routesim."""
+
+    def __init__(self, bootstrap):
+        self.bootstrap = bootstrap
+
+
+def test_sasl():
+    """Authentication as Confluent Cloud uses it: SASL/PLAIN, plain and
+    over TLS (a CA and broker certificate made with openssl), routesim
+    configured only with the original's names plus -X ssl.ca.location.
+    A wrong password: one clear error line, exit status 1.  No password
+    appears in any output."""
+    password = "Pa55-" + os.urandom(6).hex()
+    wrong = "Wr0ng-" + os.urandom(6).hex()
+    npoints = 5
+    dest = Destinations()
+    try:
+        pts = dest.line_route("r", npoints)
+        with kafka_broker.KafkaBroker(VERSION,
+                                      users={"routesim": password}) as broker:
+            readme_topics(broker)
+
+            def original(protocol, pw):
+                return {"security.protocol": protocol,
+                        "sasl.mechanisms": "PLAIN",
+                        "sasl.username": "routesim", "sasl.password": pw}
+
+            def secret_free(rs):
+                for pw in (password, wrong):
+                    check(pw not in rs.log(), "a password was printed")
+
+            tls = At(broker.ssl_bootstrap)
+            ca = ["-X", "ssl.ca.location=" + broker.ca_path]
+            for client, where, protocol, more in (
+                    ("plain", broker, "SASL_PLAINTEXT", []),
+                    ("tls", tls, "SASL_SSL", ca)):
+                rs = Routesim(where, dest.path, "--interval", "100",
+                              "--position-order", "latlng", *more,
+                              env=original(protocol, password))
+                rs.wait_log("assigned partitions=" + READ, timeout=60)
+                broker.produce(['{"clientId":"%s","routeId":"r"}' % client])
+                wait_finished(rs, 1, 60)
+                stop_clean(rs)
+                secret_free(rs)
+                check(errors(rs) == [], rs.log())
+            lines = broker.consume(POSITIONS, 2 * npoints + 1,
+                                   timeout_ms=5000, print_key=True)
+            judge(lines, {c: expected("r", c, pts, "latlng")
+                          for c in ("plain", "tls")})
+
+            start = time.time()
+            rs = Routesim(tls, dest.path, *ca,
+                          env=original("SASL_SSL", wrong))
+            rc = rs.wait_exit(60)
+            print("wrong password: exit status %d after %.1f s" %
+                  (rc, time.time() - start))
+            check(rc == 1, "wrong password: exit status %d" % rc)
+            check(len(errors(rs)) == 1 and
+                  "kafka authentication failed" in errors(rs)[0], rs.log())
+            secret_free(rs)
+            cfg = subprocess.run([harness.BIN, "--print-config",
+                                  "--env-file", "/dev/null"],
+                                 capture_output=True, text=True, timeout=30,
+                                 env=dict(os.environ,
+                                          **original("SASL_SSL", password)))
+            check(password not in cfg.stdout + cfg.stderr,
+                  "--print-config printed the password")
+    finally:
+        dest.close()
+
+
+TESTS = {name[5:]: fn for name, fn in globals().items()
+         if name.startswith("test_")}
+
+if __name__ == "__main__":
+    if len(sys.argv) < 2:
+        sys.exit(__doc__)
+    VERSION = sys.argv.pop(1)
+    try:
+        kafka_broker.fetch(VERSION)
+    except kafka_broker.Unavailable as e:
+        print("skip: %s" % e)
+        sys.exit(kafka_broker.SKIP)
+    harness.run(TESTS)
