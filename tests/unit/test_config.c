@@ -174,23 +174,33 @@ test_x_passthrough(void **state)
 	rs_config_free(&cfg);
 }
 
+/* Loads the NULL-terminated flags in ap with an empty environment; the
+ * load must fail as a usage error, whose message is left in err. */
+static void
+load_must_fail(char *err, size_t errlen, va_list ap)
+{
+	char *argv[16] = {"routesim"}, *env[] = {NULL};
+	struct rs_config cfg;
+	int argc = 1;
+
+	while ((argv[argc] = va_arg(ap, char *)) != NULL)
+		argc++;
+	assert_int_equal(rs_config_load(&cfg, argc, argv, env, err, errlen),
+	    -EINVAL);
+	rs_config_free(&cfg);
+}
+
 static void
 expect_usage_error(const char *want, ...)
 {
-	char *argv[16] = {"routesim"}, *env[] = {NULL}, err[256] = "";
-	struct rs_config cfg;
-	int argc = 1;
+	char err[256] = "";
 	va_list ap;
 
 	va_start(ap, want);
-	while ((argv[argc] = va_arg(ap, char *)) != NULL)
-		argc++;
+	load_must_fail(err, sizeof(err), ap);
 	va_end(ap);
-	assert_int_equal(rs_config_load(&cfg, argc, argv, env, err,
-	    sizeof(err)), -EINVAL);
 	if (strstr(err, want) == NULL)
 		fail_msg("error '%s' does not contain '%s'", err, want);
-	rs_config_free(&cfg);
 }
 
 static void
@@ -301,21 +311,15 @@ test_env_file_fifo(void **state)
 static void
 expect_no_secret(const char *want, ...)
 {
-	char *argv[16] = {"routesim"}, *env[] = {NULL}, err[512] = "";
-	struct rs_config cfg;
-	int argc = 1;
+	char err[512] = "";
 	va_list ap;
 
 	va_start(ap, want);
-	while ((argv[argc] = va_arg(ap, char *)) != NULL)
-		argc++;
+	load_must_fail(err, sizeof(err), ap);
 	va_end(ap);
-	assert_int_equal(rs_config_load(&cfg, argc, argv, env, err,
-	    sizeof(err)), -EINVAL);
 	if (strstr(err, "hunter2") != NULL || strstr(err, want) == NULL)
 		fail_msg("error '%s': shows the secret or lacks '%s'", err,
 		    want);
-	rs_config_free(&cfg);
 }
 
 static void
