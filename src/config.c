@@ -44,6 +44,7 @@ struct setting {
 	const char *def;	/* default, as text; NULL for none */
 	unsigned min, max;
 	const char *help;
+	unsigned only;		/* 0: both programs, else one RS_PROG_* */
 };
 
 #define F(field) offsetof(struct rs_config, field)
@@ -51,62 +52,83 @@ struct setting {
 static const struct setting settings[] = {
 	{"bootstrap-servers", 'b', "KafkaBootstrapServers", "HOSTS", T_STR,
 	    F(bootstrap_servers), "localhost:9092", 0, 0,
-	    "Kafka brokers, host:port[,host:port...]"},
+	    "Kafka brokers, host:port[,host:port...]", 0},
 	{"read-topic", 0, "KafkaReadTopic", "TOPIC", T_STR, F(read_topic),
-	    "route.new-direction", 0, 0, "topic of delivery requests"},
+	    "route.new-direction", 0, 0, "topic of delivery requests", 0},
 	{"produce-topic", 0, "KafkaProduceTopic", "TOPIC", T_STR,
 	    F(produce_topic), "route.new-position", 0, 0,
-	    "topic of positions"},
+	    "topic of positions", 0},
 	{"group-id", 'G', "KafkaConsumerGroupId", "GROUP", T_STR, F(group_id),
-	    "simulator", 0, 0, "consumer group of the request topic"},
+	    "simulator", 0, 0, "consumer group of the request topic", 0},
 	{"destinations", 'd', "ROUTESIM_DESTINATIONS", "DIR", T_STR,
 	    F(destinations), "./destinations", 0, 0,
-	    "folder of route files <routeId>.txt"},
+	    "folder of route files <routeId>.txt", 0},
 	{"interval", 'i', "ROUTESIM_INTERVAL_MS", "MS", T_MS, F(interval_ms),
-	    "500", 1, 3600000, "time between two positions of a delivery"},
+	    "500", 1, 3600000, "time between two positions of a delivery", 0},
 	{"position-order", 0, "ROUTESIM_POSITION_ORDER", "latlng|lnglat",
 	    T_ORDER, F(position_order), "lnglat", 0, 0,
-	    "order of the pair in \"position\" (see README)"},
+	    "order of the pair in \"position\" (see README)", 0},
 	{"shutdown-timeout", 0, "ROUTESIM_SHUTDOWN_TIMEOUT_MS", "MS", T_MS,
 	    F(shutdown_timeout_ms), "10000", 0, 3600000,
-	    "on SIGTERM, how long to wait for queued positions"},
+	    "on SIGTERM, how long to wait for queued positions", 0},
 	{"http-listen", 0, "ROUTESIM_HTTP_LISTEN", "HOST:PORT", T_STR,
 	    F(http_listen), NULL, 0, 0,
-	    "serve /metrics, /healthz and /readyz (off by default)"},
+	    "serve /metrics, /healthz and /readyz (off by default)", 0},
 	{"progress-topic", 0, "ROUTESIM_PROGRESS_TOPIC", "TOPIC", T_STR,
 	    F(progress_topic), "routesim.progress", 0, 0,
 	    "compacted topic of delivery progress, partitioned like the "
-	    "request topic"},
+	    "request topic", RS_PROG_SIMULATOR},
 	{"progress-every", 0, "ROUTESIM_PROGRESS_EVERY", "N", T_UINT,
 	    F(progress_every), "10", 1, 1000000,
-	    "record a delivery's progress every N acknowledged positions"},
+	    "record a delivery's progress every N acknowledged positions",
+	    RS_PROG_SIMULATOR},
 	{"max-deliveries", 0, "ROUTESIM_MAX_DELIVERIES", "N", T_UINT,
 	    F(max_deliveries), "200000", 1, 100000000,
-	    "at N deliveries at once, stop reading requests until some end"},
+	    "at N deliveries at once, stop reading requests until some end",
+	    RS_PROG_SIMULATOR},
 	{"max-request-age", 0, "ROUTESIM_MAX_REQUEST_AGE_MS", "MS", T_MS,
 	    F(max_request_age_ms), "3600000", 0, 2000000000,
-	    "skip requests older than this (0: never)"},
+	    "skip requests older than this (0: never)", RS_PROG_SIMULATOR},
 	{"position-metadata", 0, "ROUTESIM_POSITION_METADATA", "true|false",
 	    T_BOOL, F(position_metadata), "false", 0, 0,
-	    "add \"seq\" and \"timestamp\" to each position"},
+	    "add \"seq\" and \"timestamp\" to each position",
+	    RS_PROG_SIMULATOR},
+	{"tiles", 0, "ROUTESIM_TILES", "URL", T_STR, F(tiles), NULL, 0, 0,
+	    "map tiles, a {z}/{x}/{y} URL template (none: plain background)",
+	    RS_PROG_TRACKER},
+	{"tiles-attribution", 0, "ROUTESIM_TILES_ATTRIBUTION", "TEXT", T_STR,
+	    F(tiles_attribution), NULL, 0, 0,
+	    "attribution shown with the tiles (their licence requires it)",
+	    RS_PROG_TRACKER},
+	{"history", 0, "ROUTESIM_TRACKER_HISTORY", "N", T_UINT, F(history),
+	    "1000", 0, 10000000,
+	    "at start, read the newest N messages of each partition",
+	    RS_PROG_TRACKER},
+	{"max-vehicles", 0, "ROUTESIM_MAX_VEHICLES", "N", T_UINT,
+	    F(max_vehicles), "200000", 1, 100000000,
+	    "vehicles tracked at once (the least recently moved go first)",
+	    RS_PROG_TRACKER},
+	{"max-browsers", 0, "ROUTESIM_MAX_BROWSERS", "N", T_UINT,
+	    F(max_browsers), "256", 1, 100000,
+	    "browsers connected at once (more are refused)", RS_PROG_TRACKER},
 	{"log-level", 0, "ROUTESIM_LOG_LEVEL", "error|warn|info|debug",
-	    T_LOGLEVEL, F(log_level), "info", 0, 0, "least severe level logged"},
+	    T_LOGLEVEL, F(log_level), "info", 0, 0, "least severe level logged", 0},
 	{"log-format", 0, "ROUTESIM_LOG_FORMAT", "text|json", T_LOGFORMAT,
-	    F(log_format), "text", 0, 0, "log line format"},
+	    F(log_format), "text", 0, 0, "log line format", 0},
 	{"env-file", 0, "ROUTESIM_ENV_FILE", "FILE", T_STR, F(env_file),
-	    ".env", 0, 0, "godotenv file read at startup (missing is fine)"},
+	    ".env", 0, 0, "godotenv file read at startup (missing is fine)", 0},
 	{NULL, 0, "security.protocol", NULL, T_KAFKA, 0, NULL, 0, 0,
-	    "librdkafka security.protocol (e.g. SASL_SSL)"},
+	    "librdkafka security.protocol (e.g. SASL_SSL)", 0},
 	{NULL, 0, "sasl.mechanisms", NULL, T_KAFKA, 0, NULL, 0, 0,
-	    "librdkafka sasl.mechanisms (e.g. PLAIN)"},
+	    "librdkafka sasl.mechanisms (e.g. PLAIN)", 0},
 	{NULL, 0, "sasl.username", NULL, T_KAFKA, 0, NULL, 0, 0,
-	    "librdkafka sasl.username"},
+	    "librdkafka sasl.username", 0},
 	{NULL, 0, "sasl.password", NULL, T_KAFKA, 0, NULL, 0, 0,
-	    "librdkafka sasl.password"},
+	    "librdkafka sasl.password", 0},
 	{NULL, 0, "ssl.key.password", NULL, T_KAFKA, 0, NULL, 0, 0,
-	    "librdkafka ssl.key.password"},
+	    "librdkafka ssl.key.password", 0},
 	{NULL, 0, "ssl.keystore.password", NULL, T_KAFKA, 0, NULL, 0, 0,
-	    "librdkafka ssl.keystore.password"},
+	    "librdkafka ssl.keystore.password", 0},
 };
 
 #define NSETTINGS (sizeof(settings) / sizeof(settings[0]))
@@ -120,7 +142,7 @@ enum {
 	OPT_CHECK = 'n',
 	OPT_PRINT = 1000,
 	OPT_DEMO,
-	OPT_SERVE,
+	OPT_ONCE,
 	OPT_HEALTHCHECK,
 	OPT_SETTING_BASE = 2000,
 };
@@ -282,11 +304,20 @@ apply(struct rs_config *cfg, size_t idx, const char *value,
 	return rc;
 }
 
+/* True when setting i means something to the program being configured.
+ * routesim takes the tracker's settings too: --demo runs a tracker. */
+static bool
+takes(const struct rs_config *cfg, size_t i)
+{
+	return settings[i].only == 0 || settings[i].only == cfg->program ||
+	    cfg->program == RS_PROG_SIMULATOR;
+}
+
 static int
-find_env(const char *name, size_t len)
+find_env(const struct rs_config *cfg, const char *name, size_t len)
 {
 	for (size_t i = 0; i < NSETTINGS; i++)
-		if (strlen(settings[i].env) == len &&
+		if (takes(cfg, i) && strlen(settings[i].env) == len &&
 		    strncmp(settings[i].env, name, len) == 0)
 			return (int)i;
 	return -1;
@@ -302,7 +333,7 @@ load_environment(struct rs_config *cfg, char *const envp[], char *err,
 
 		if (eq == NULL || eq[1] == '\0')
 			continue;
-		if ((idx = find_env(*envp, (size_t)(eq - *envp))) < 0)
+		if ((idx = find_env(cfg, *envp, (size_t)(eq - *envp))) < 0)
 			continue;
 		if ((rc = apply(cfg, (size_t)idx, eq + 1, RS_SRC_ENV, err,
 		    errlen)) != 0)
@@ -327,7 +358,7 @@ dotenv_cb(void *ud, const char *key, const char *value, unsigned line)
 
 	if (*value == '\0')
 		return 0;
-	if ((idx = find_env(key, strlen(key))) < 0) {
+	if ((idx = find_env(ctx->cfg, key, strlen(key))) < 0) {
 		log_debug("%s:%u: ignoring unknown name %s", ctx->path, line,
 		    key);
 		return 0;
@@ -457,7 +488,7 @@ parse_flags(struct rs_config *cfg, int argc, char *const argv[], char *err,
 		{"check", no_argument, NULL, OPT_CHECK},
 		{"print-config", no_argument, NULL, OPT_PRINT},
 		{"demo", no_argument, NULL, OPT_DEMO},
-		{"serve", no_argument, NULL, OPT_SERVE},
+		{"once", no_argument, NULL, OPT_ONCE},
 		{"healthcheck", no_argument, NULL, OPT_HEALTHCHECK},
 	};
 	struct option opts[NSETTINGS + sizeof(fixed) / sizeof(fixed[0]) + 1];
@@ -466,7 +497,7 @@ parse_flags(struct rs_config *cfg, int argc, char *const argv[], char *err,
 	int c, rc;
 
 	for (size_t i = 0; i < NSETTINGS; i++) {
-		if (settings[i].flag == NULL)
+		if (settings[i].flag == NULL || !takes(cfg, i))
 			continue;
 		opts[n++] = (struct option){settings[i].flag,
 		    required_argument, NULL, OPT_SETTING_BASE + (int)i};
@@ -505,8 +536,8 @@ parse_flags(struct rs_config *cfg, int argc, char *const argv[], char *err,
 		case OPT_DEMO:
 			cfg->mode = RS_MODE_DEMO;
 			continue;
-		case OPT_SERVE:
-			cfg->serve = true;
+		case OPT_ONCE:
+			cfg->once = true;
 			continue;
 		case OPT_HEALTHCHECK:
 			cfg->mode = RS_MODE_HEALTHCHECK;
@@ -543,8 +574,10 @@ parse_flags(struct rs_config *cfg, int argc, char *const argv[], char *err,
 		cfg->demo_routes = (const char *const *)&argv[optind];
 		cfg->ndemo_routes = (size_t)(argc - optind);
 	}
-	if (cfg->serve && cfg->mode != RS_MODE_DEMO)
-		return rs_errf(err, errlen, -EINVAL, "--serve is only valid with --demo");
+	if (cfg->once && cfg->mode != RS_MODE_DEMO)
+		return rs_errf(err, errlen, -EINVAL, "--once is only valid with --demo");
+	if (cfg->program != RS_PROG_SIMULATOR && cfg->mode == RS_MODE_DEMO)
+		return rs_errf(err, errlen, -EINVAL, "unknown flag --demo");
 	return 0;
 }
 
@@ -558,14 +591,15 @@ env_file_source(const struct rs_config *cfg)
 }
 
 int
-rs_config_load(struct rs_config *cfg, int argc, char *const argv[],
-    char *const envp[], char *err, size_t errlen)
+rs_config_load(struct rs_config *cfg, enum rs_program program, int argc,
+    char *const argv[], char *const envp[], char *err, size_t errlen)
 {
 	int rc;
 
 	memset(cfg, 0, sizeof(*cfg));
+	cfg->program = program;
 	for (size_t i = 0; i < NSETTINGS; i++) {
-		if (settings[i].def == NULL)
+		if (settings[i].def == NULL || !takes(cfg, i))
 			continue;
 		if ((rc = apply(cfg, i, settings[i].def, RS_SRC_DEFAULT, err,
 		    errlen)) != 0)
@@ -600,22 +634,16 @@ rs_config_free(struct rs_config *cfg)
 	memset(cfg, 0, sizeof(*cfg));
 }
 
-void
-rs_config_usage(FILE *out, const char *progname)
+/* Prints the flags of the settings whose 'only' is only. */
+static void
+usage_settings(FILE *out, unsigned only)
 {
 	char left[80];
 
-	fprintf(out,
-	    "usage: %s [options]\n"
-	    "       %s --demo [--serve] [ROUTE...]\n\n"
-	    "Consumes delivery requests {\"clientId\":\"...\",\"routeId\":\"...\"}"
-	    " from Kafka and\nstreams one position per route point.\n\n"
-	    "Settings (flag, then environment / .env name):\n",
-	    progname, progname);
 	for (size_t i = 0; i < NSETTINGS; i++) {
 		const struct setting *s = &settings[i];
 
-		if (s->flag == NULL)
+		if (s->flag == NULL || s->only != only)
 			continue;
 		if (s->shortopt != 0)
 			snprintf(left, sizeof(left), "-%c, --%s %s",
@@ -626,21 +654,52 @@ rs_config_usage(FILE *out, const char *progname)
 		fprintf(out, "  %-40s %s\n  %-40s   env %s, default %s\n",
 		    left, s->help, "", s->env, s->def ? s->def : "(none)");
 	}
+}
+
+void
+rs_config_usage(FILE *out, enum rs_program program)
+{
+	if (program == RS_PROG_TRACKER)
+		fprintf(out,
+		    "usage: routesim-tracker [options]\n\n"
+		    "Follows the request and position topics and serves a live "
+		    "map of the\ndeliveries, over HTTP and WebSocket, on "
+		    "--http-listen (default %s).\n\n"
+		    "Settings (flag, then environment / .env name):\n",
+		    RS_TRACKER_LISTEN);
+	else
+		fprintf(out,
+		    "usage: routesim [options]\n"
+		    "       routesim --demo [--once] [ROUTE...]\n\n"
+		    "Consumes delivery requests {\"clientId\":\"...\","
+		    "\"routeId\":\"...\"} from Kafka and\nstreams one position "
+		    "per route point.\n\n"
+		    "Settings (flag, then environment / .env name):\n");
+	usage_settings(out, 0);
+	usage_settings(out, program);
 	fprintf(out, "  %-40s %s\n", "-X, PROPERTY=VALUE",
 	    "librdkafka property for consumer and producer (repeatable)");
+	if (program == RS_PROG_SIMULATOR) {
+		fprintf(out, "\nThe live map's (routesim-tracker, and "
+		    "--demo):\n");
+		usage_settings(out, RS_PROG_TRACKER);
+	}
 	fprintf(out, "\nlibrdkafka properties also read from the environment"
 	    " / .env:\n");
 	for (size_t i = 0; i < NSETTINGS; i++)
 		if (settings[i].type == T_KAFKA)
 			fprintf(out, "  %-40s %s\n", settings[i].env,
 			    settings[i].help);
+	fprintf(out, "\nModes:\n");
+	if (program == RS_PROG_SIMULATOR)
+		fprintf(out, "  %-40s %s\n  %-40s %s\n",
+		    "    --demo [ROUTE...]", "run with an in-process mock Kafka "
+		    "and the live map (routes 1 2 3 by default)",
+		    "    --once", "with --demo: print the positions, exit when "
+		    "the routes end");
 	fprintf(out,
-	    "\nModes:\n"
-	    "  %-40s %s\n  %-40s %s\n  %-40s %s\n  %-40s %s\n"
-	    "  %-40s %s\n  %-40s %s\n  %-40s %s\n  %-40s %s\n",
-	    "    --demo [ROUTE...]", "run against an in-process mock Kafka "
-	    "and print positions",
-	    "    --serve", "with --demo: keep running for other clients",
+	    "  %-40s %s\n  %-40s %s\n  %-40s %s\n"
+	    "  %-40s %s\n  %-40s %s\n  %-40s %s\n",
 	    "-n, --check", "check the configuration and routes, then exit",
 	    "    --healthcheck", "exit 0 if the daemon at --http-listen is "
 	    "alive (for HEALTHCHECK)",
@@ -661,6 +720,8 @@ rs_config_print(const struct rs_config *cfg, FILE *out)
 	for (size_t i = 0; i < NSETTINGS; i++) {
 		const struct setting *s = &settings[i];
 
+		if (!takes(cfg, i))
+			continue;
 		switch (s->type) {
 		case T_STR:
 			v = *(char *const *)(const void *)(base + s->off);

@@ -112,7 +112,7 @@ print_position(struct demo *dm, const rd_kafka_message_t *m)
 	}
 	printf("\n");
 	fflush(stdout);
-	if (dm->remaining == 0 && !dm->cfg->serve)
+	if (dm->remaining == 0 && dm->cfg->once)
 		demo_stop(dm, 0);
 out:
 	cJSON_Delete(root);
@@ -224,7 +224,7 @@ on_signal(uv_signal_t *h, int signum)
 	struct demo *dm = h->data;
 
 	log_info("signal %d: stopping", signum);
-	demo_stop(dm, dm->cfg->serve ? 0 : 130);
+	demo_stop(dm, dm->cfg->once ? 130 : 0);
 }
 
 static void
@@ -284,11 +284,9 @@ plan_routes(struct demo *dm, const char *const *ids, size_t n)
 int
 rs_demo_run(struct rs_config *cfg)
 {
-	/* --serve waits for other clients' requests unless routes are named. */
 	const char *const *ids = cfg->ndemo_routes ? cfg->demo_routes :
 	    default_routes;
-	size_t nids = cfg->ndemo_routes ? cfg->ndemo_routes :
-	    cfg->serve ? 0 : 3;
+	size_t nids = cfg->ndemo_routes ? cfg->ndemo_routes : 3;
 	struct demo dm;
 	char err[512];
 	char *bootstraps;
@@ -319,7 +317,7 @@ rs_demo_run(struct rs_config *cfg)
 	cfg->bootstrap_servers = bootstraps;
 	printf("mock Kafka broker at %s (in this process, memory only)\n",
 	    bootstraps);
-	if (cfg->serve)
+	if (!cfg->once)
 		printf("start a route:   echo '{\"clientId\":\"me\","
 		    "\"routeId\":\"1\"}' | kcat -P -b %s -t %s\n"
 		    "watch positions: kcat -C -b %s -t %s\n", bootstraps,

@@ -164,7 +164,7 @@ main(int argc, char *argv[])
 	int status = 0;
 
 	signal(SIGPIPE, SIG_IGN);
-	if (rs_config_load(&cfg, argc, argv, environ, err, sizeof(err)) != 0) {
+	if (rs_config_load(&cfg, RS_PROG_SIMULATOR, argc, argv, environ, err, sizeof(err)) != 0) {
 		fprintf(stderr, "routesim: %s\n(see routesim --help)\n", err);
 		rs_config_free(&cfg);
 		return RS_EXIT_USAGE;
@@ -185,7 +185,7 @@ main(int argc, char *argv[])
 	}
 	switch (cfg.mode) {
 	case RS_MODE_HELP:
-		rs_config_usage(stdout, "routesim");
+		rs_config_usage(stdout, RS_PROG_SIMULATOR);
 		break;
 	case RS_MODE_VERSION:
 		printf("routesim %s (librdkafka %s, libuv %s)\n", RS_VERSION,
