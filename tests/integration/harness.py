@@ -78,11 +78,12 @@ class Routesim:
 
     started = []  # every instance, so run() can clean up after a failure
 
-    def __init__(self, cluster, destinations, *args, env=None, cwd=None):
+    def __init__(self, cluster, destinations, *args, env=None, cwd=None,
+                 binary=None):
         full_env = {k: v for k, v in os.environ.items()
                     if not k.startswith("Kafka")}
         full_env.update(env or {})
-        cmd = [BIN, "-b", cluster.bootstrap, "-d", destinations,
+        cmd = [binary or BIN, "-b", cluster.bootstrap, "-d", destinations,
                "--env-file", "/dev/null", "--shutdown-timeout", "5000",
                "--log-level", "debug"] + list(args)
         self.proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True,
