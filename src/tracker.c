@@ -206,9 +206,9 @@ rs_tracker_start(struct rs_tracker *t, uv_loop_t *loop,
 	t->cfg = cfg;
 	t->stopped = stopped;
 	t->data = data;
-	if ((rc = uv_timer_init(loop, &t->tick)) != 0 ||
-	    (rc = uv_timer_init(loop, &t->drain)) != 0)
-		return rs_errf(err, errlen, rc, "timer: %s", uv_strerror(rc));
+	/* Cannot fail on an initialised loop. */
+	(void)uv_timer_init(loop, &t->tick);
+	(void)uv_timer_init(loop, &t->drain);
 	t->tick.data = t->drain.data = t;
 	t->open += 2;
 	if ((rc = rs_catalogue_load(cfg->destinations, &t->catalogue, err,
@@ -305,12 +305,11 @@ rs_tracker_stop(struct rs_tracker *t)
 		rs_web_close(t->web);
 	if (t->following)
 		rs_follow_stop(&t->follow, on_followed);
-	if (!uv_is_closing((uv_handle_t *)&t->tick) && t->tick.loop != NULL)
-		uv_close((uv_handle_t *)&t->tick, on_closed);
-	if (t->drain.loop == NULL) {
+	if (t->tick.loop == NULL) {	/* never started */
 		part_done(t);
 		return;
 	}
+	uv_close((uv_handle_t *)&t->tick, on_closed);
 	t->drain_until = uv_now(t->loop) + t->cfg->shutdown_timeout_ms;
 	if (!t->producing) {
 		uv_close((uv_handle_t *)&t->drain, on_closed);
