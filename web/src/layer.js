@@ -1,0 +1,185 @@
+// The vehicle layer: one <canvas> over the map, redrawn on every animation
+// frame while something moves, with every vehicle on it (never one DOM node
+// per vehicle).  Each route colour has a pre-drawn sprite, so a vehicle is
+// one drawImage; vehicles off screen are skipped.  The trail of a vehicle
+// (its route's points 1..point, then the marker) is drawn for every vehicle
+// while there are few of them, otherwise for the hovered and the selected
+// one only.
+
+import { worldX, worldY } from "./fleet.js";
+
+const RADIUS = 5;
+const ALL_TRAILS_UP_TO = 50;
+const HIT_PIXELS = 10;
+
+function sprite(colour, finished, dpr) {
+  const size = Math.ceil((RADIUS * 2 + 4) * dpr);
+  const c = document.createElement("canvas");
+  c.width = c.height = size;
+  const g = c.getContext("2d");
+  g.scale(dpr, dpr);
+  g.beginPath();
+  g.arc(RADIUS + 2, RADIUS + 2, RADIUS, 0, 2 * Math.PI);
+  g.fillStyle = finished ? "#fff" : colour;
+  g.fill();
+  g.lineWidth = finished ? 3 : 1.5;
+  g.strokeStyle = finished ? colour : "#fff";
+  g.stroke();
+  return c;
+}
+
+export class VehicleLayer {
+  // routes: Map routeId -> { colour, wx[], wy[] } (route points in world
+  // pixels); fallback: the colour of a vehicle whose route is unknown.
+  constructor(map, fleet, routes, fallback) {
+    this.map = map;
+    this.fleet = fleet;
+    this.routes = routes;
+    this.fallback = fallback;
+    this.hovered = null;
+    this.selected = null;
+    this.mouse = null;
+    this.dirty = true;
+    this.frames = 0;
+    this.drawMs = new Float64Array(1024);
+    this.drawCount = 0;
+    this.canvas = document.createElement("canvas");
+    this.canvas.className = "vehicles";
+    map.getContainer().appendChild(this.canvas);
+    this.ctx = this.canvas.getContext("2d");
+    this.sprites = new Map();
+    this.resize();
+    map.on("resize", () => this.resize());
+    map.on("move zoom viewreset", () => (this.dirty = true));
+    map.on("mousemove", (e) => {
+      this.mouse = e.containerPoint;
+      this.dirty = true;
+    });
+    map.on("mouseout", () => {
+      this.mouse = null;
+      this.dirty = true;
+    });
+    const loop = (now) => {
+      this.frame(now);
+      requestAnimationFrame(loop);
+    };
+    requestAnimationFrame(loop);
+  }
+
+  resize() {
+    const size = this.map.getSize();
+    this.dpr = window.devicePixelRatio || 1;
+    this.width = size.x;
+    this.height = size.y;
+    this.canvas.width = Math.round(size.x * this.dpr);
+    this.canvas.height = Math.round(size.y * this.dpr);
+    this.canvas.style.width = size.x + "px";
+    this.canvas.style.height = size.y + "px";
+    this.sprites.clear();
+    this.dirty = true;
+  }
+
+  spriteFor(routeId, finished) {
+    const key = routeId + (finished ? "\u0001f" : "\u0001m");
+    let s = this.sprites.get(key);
+    if (!s) {
+      const route = this.routes.get(routeId);
+      s = sprite(route ? route.colour : this.fallback, finished, this.dpr);
+      this.sprites.set(key, s);
+    }
+    return s;
+  }
+
+  // The vehicle drawn nearest a container point, within HIT_PIXELS.
+  vehicleAt(p) {
+    let best = null;
+    let bestD = HIT_PIXELS * HIT_PIXELS;
+    for (const rec of this.fleet.vehicles.values()) {
+      const dx = rec.sx - p.x;
+      const dy = rec.sy - p.y;
+      const d = dx * dx + dy * dy;
+      if (d <= bestD) {
+        bestD = d;
+        best = rec;
+      }
+    }
+    return best;
+  }
+
+  select(id) {
+    this.selected = id;
+    this.dirty = true;
+  }
+
+  trail(rec, scale, ox, oy) {
+    const route = this.routes.get(rec.routeId);
+    if (!route || rec.point < 1) return;
+    const g = this.ctx;
+    const last = Math.min(rec.point, route.wx.length) - 1;
+    g.beginPath();
+    g.moveTo(route.wx[0] * scale + ox, route.wy[0] * scale + oy);
+    for (let i = 1; i < last; i++)
+      g.lineTo(route.wx[i] * scale + ox, route.wy[i] * scale + oy);
+    g.lineTo(rec.sx, rec.sy);
+    g.strokeStyle = route.colour;
+    g.lineWidth = 5;
+    g.lineCap = g.lineJoin = "round";
+    g.stroke();
+  }
+
+  frame(now) {
+    const fleet = this.fleet;
+    if (!this.dirty && now > fleet.animatingUntil + 50) return;
+    this.dirty = false;
+    const t = performance.now();
+    const map = this.map;
+    const scale = Math.pow(2, map.getZoom());
+    // The container position of one fixed point gives the offset of the
+    // world pixels, whatever the pan (during a drag too).
+    const ref = map.latLngToContainerPoint([0, 0]);
+    const ox = ref.x - worldX(0) * scale;
+    const oy = ref.y - worldY(0) * scale;
+    const g = this.ctx;
+    const w = this.width;
+    const h = this.height;
+    g.setTransform(this.dpr, 0, 0, this.dpr, 0, 0);
+    g.clearRect(0, 0, w, h);
+    const d = (RADIUS + 2) * 1;
+    const size = RADIUS * 2 + 4;
+    for (const rec of fleet.vehicles.values()) {
+      fleet.place(rec, now);
+      const sx = rec.x * scale + ox;
+      const sy = rec.y * scale + oy;
+      rec.sx = sx;
+      rec.sy = sy;
+      if (sx < -d || sy < -d || sx > w + d || sy > h + d) continue;
+      g.drawImage(this.spriteFor(rec.routeId, rec.finished), sx - d, sy - d, size, size);
+    }
+    this.hovered = this.mouse ? this.vehicleAt(this.mouse) : null;
+    const trails = [];
+    if (fleet.vehicles.size <= ALL_TRAILS_UP_TO) trails.push(...fleet.vehicles.values());
+    else {
+      if (this.hovered) trails.push(this.hovered);
+      const sel = this.selected && fleet.vehicles.get(this.selected);
+      if (sel && sel !== this.hovered) trails.push(sel);
+    }
+    if (trails.length) {
+      g.globalAlpha = 0.6;
+      for (const rec of trails) this.trail(rec, scale, ox, oy);
+      g.globalAlpha = 1;
+      // Markers again on top of the trails.
+      for (const rec of trails)
+        g.drawImage(this.spriteFor(rec.routeId, rec.finished), rec.sx - d, rec.sy - d, size, size);
+    }
+    for (const rec of [this.hovered, this.selected && fleet.vehicles.get(this.selected)]) {
+      if (!rec) continue;
+      g.beginPath();
+      g.arc(rec.sx, rec.sy, RADIUS + 4, 0, 2 * Math.PI);
+      g.lineWidth = 2;
+      g.strokeStyle = "#1d2329";
+      g.stroke();
+    }
+    this.frames++;
+    this.drawMs[this.drawCount++ % this.drawMs.length] = performance.now() - t;
+  }
+}
