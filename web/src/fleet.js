@@ -75,9 +75,11 @@ export class Fleet {
       rec.x0 = rec.x;
       rec.y0 = rec.y;
     } else {
-      rec = { id, x0: x, y0: y, x, y, sx: NaN, sy: NaN };
+      rec = { id, x0: x, y0: y, x, y, sx: NaN, sy: NaN, bucket: null };
       this.vehicles.set(id, rec);
     }
+    // The layer's drawing bucket depends on these two.
+    if (rec.routeId !== v[V_ROUTE] || rec.finished !== v[V_FINISHED]) rec.bucket = null;
     rec.routeId = v[V_ROUTE];
     rec.lat = v[V_LAT];
     rec.lng = v[V_LNG];

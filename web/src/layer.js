@@ -1,32 +1,19 @@
 // The vehicle layer: one <canvas> over the map, redrawn on every animation
 // frame while something moves, with every vehicle on it (never one DOM node
-// per vehicle).  Each route colour has a pre-drawn sprite, so a vehicle is
-// one drawImage; vehicles off screen are skipped.  The trail of a vehicle
-// (its route's points 1..point, then the marker) is drawn for every vehicle
-// while there are few of them, otherwise for the hovered and the selected
-// one only.
+// per vehicle).  Vehicles are sorted into one bucket per route colour (and
+// finished or not) and each bucket is one canvas path of circles, filled
+// once: drawing 10,000 circles this way is several times cheaper than one
+// drawImage or one fill per vehicle.  Vehicles off screen are skipped.
+// The trail of a vehicle (its route's points 1..point, then the marker) is
+// drawn for every vehicle while there are few of them, otherwise for the
+// hovered and the selected one only.
 
 import { worldX, worldY } from "./fleet.js";
 
 const RADIUS = 5;
 const ALL_TRAILS_UP_TO = 50;
+const OUTLINES_UP_TO = 2000; // white outlines cost a stroke per bucket
 const HIT_PIXELS = 10;
-
-function sprite(colour, finished, dpr) {
-  const size = Math.ceil((RADIUS * 2 + 4) * dpr);
-  const c = document.createElement("canvas");
-  c.width = c.height = size;
-  const g = c.getContext("2d");
-  g.scale(dpr, dpr);
-  g.beginPath();
-  g.arc(RADIUS + 2, RADIUS + 2, RADIUS, 0, 2 * Math.PI);
-  g.fillStyle = finished ? "#fff" : colour;
-  g.fill();
-  g.lineWidth = finished ? 3 : 1.5;
-  g.strokeStyle = finished ? colour : "#fff";
-  g.stroke();
-  return c;
-}
 
 export class VehicleLayer {
   // routes: Map routeId -> { colour, wx[], wy[] } (route points in world
@@ -40,6 +27,7 @@ export class VehicleLayer {
     this.selected = null;
     this.mouse = null;
     this.dirty = true;
+    this.version = -1; // the fleet's version last drawn
     this.frames = 0;
     this.drawMs = new Float64Array(1024);
     this.drawCount = 0;
@@ -47,7 +35,7 @@ export class VehicleLayer {
     this.canvas.className = "vehicles";
     map.getContainer().appendChild(this.canvas);
     this.ctx = this.canvas.getContext("2d");
-    this.sprites = new Map();
+    this.buckets = new Map(); // "routeId|finished" -> { colour, finished, xy, n }
     this.resize();
     map.on("resize", () => this.resize());
     map.on("move zoom viewreset", () => (this.dirty = true));
@@ -75,19 +63,36 @@ export class VehicleLayer {
     this.canvas.height = Math.round(size.y * this.dpr);
     this.canvas.style.width = size.x + "px";
     this.canvas.style.height = size.y + "px";
-    this.sprites.clear();
     this.dirty = true;
   }
 
-  spriteFor(routeId, finished) {
-    const key = routeId + (finished ? "\u0001f" : "\u0001m");
-    let s = this.sprites.get(key);
-    if (!s) {
-      const route = this.routes.get(routeId);
-      s = sprite(route ? route.colour : this.fallback, finished, this.dpr);
-      this.sprites.set(key, s);
+  bucketFor(rec) {
+    const key = `${rec.routeId}|${rec.finished}`;
+    let b = this.buckets.get(key);
+    if (!b) {
+      const route = this.routes.get(rec.routeId);
+      b = { colour: route ? route.colour : this.fallback, finished: rec.finished, xy: [], n: 0 };
+      this.buckets.set(key, b);
     }
-    return s;
+    rec.bucket = b; // the fleet resets it when the route or finished changes
+    return b;
+  }
+
+  // One path of circles, filled (and outlined) at once.
+  circles(xy, n, colour, finished, outline, r = RADIUS) {
+    const g = this.ctx;
+    g.beginPath();
+    for (let i = 0; i < n; i += 2) {
+      g.moveTo(xy[i] + r, xy[i + 1]);
+      g.arc(xy[i], xy[i + 1], r, 0, 2 * Math.PI);
+    }
+    g.fillStyle = finished ? "#fff" : colour;
+    g.fill();
+    if (finished || outline) {
+      g.lineWidth = finished ? 3 : 1.5;
+      g.strokeStyle = finished ? colour : "#fff";
+      g.stroke();
+    }
   }
 
   // The vehicle drawn nearest a container point, within HIT_PIXELS.
@@ -129,8 +134,9 @@ export class VehicleLayer {
 
   frame(now) {
     const fleet = this.fleet;
-    if (!this.dirty && now > fleet.animatingUntil + 50) return;
+    if (!this.dirty && fleet.version === this.version && now > fleet.animatingUntil + 50) return;
     this.dirty = false;
+    this.version = fleet.version;
     const t = performance.now();
     const map = this.map;
     const scale = Math.pow(2, map.getZoom());
@@ -144,8 +150,9 @@ export class VehicleLayer {
     const h = this.height;
     g.setTransform(this.dpr, 0, 0, this.dpr, 0, 0);
     g.clearRect(0, 0, w, h);
-    const d = (RADIUS + 2) * 1;
-    const size = RADIUS * 2 + 4;
+    const d = RADIUS + 2;
+    for (const b of this.buckets.values()) b.n = 0;
+    let drawn = 0;
     for (const rec of fleet.vehicles.values()) {
       fleet.place(rec, now);
       const sx = rec.x * scale + ox;
@@ -153,8 +160,15 @@ export class VehicleLayer {
       rec.sx = sx;
       rec.sy = sy;
       if (sx < -d || sy < -d || sx > w + d || sy > h + d) continue;
-      g.drawImage(this.spriteFor(rec.routeId, rec.finished), sx - d, sy - d, size, size);
+      const b = rec.bucket || this.bucketFor(rec);
+      b.xy[b.n++] = sx;
+      b.xy[b.n++] = sy;
+      drawn++;
     }
+    const outline = drawn <= OUTLINES_UP_TO;
+    for (const b of this.buckets.values())
+      if (b.n) this.circles(b.xy, b.n, b.colour, b.finished, outline);
+    this.drawn = drawn;
     this.hovered = this.mouse ? this.vehicleAt(this.mouse) : null;
     const trails = [];
     if (fleet.vehicles.size <= ALL_TRAILS_UP_TO) trails.push(...fleet.vehicles.values());
@@ -169,7 +183,7 @@ export class VehicleLayer {
       g.globalAlpha = 1;
       // Markers again on top of the trails.
       for (const rec of trails)
-        g.drawImage(this.spriteFor(rec.routeId, rec.finished), rec.sx - d, rec.sy - d, size, size);
+        this.circles([rec.sx, rec.sy], 2, this.bucketFor(rec).colour, rec.finished, true);
     }
     for (const rec of [this.hovered, this.selected && fleet.vehicles.get(this.selected)]) {
       if (!rec) continue;
