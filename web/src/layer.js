@@ -29,6 +29,7 @@ export class VehicleLayer {
     this.dirty = true;
     this.version = -1; // the fleet's version last drawn
     this.frames = 0;
+    this.drawn = 0; // vehicles on screen in the last frame
     this.drawMs = new Float64Array(1024);
     this.drawCount = 0;
     this.canvas = document.createElement("canvas");

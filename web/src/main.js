@@ -174,6 +174,7 @@ async function main() {
     get seqGaps() { return stats.gaps; },
     get finishedNotices() { return notices.count; },
     get frames() { return layer.frames; },
+    get drawnVehicles() { return layer.drawn; }, // on screen, last frame
     get intervalMs() { return interval; },
     get tiles() { return tiles; },
     get selected() { return layer.selected; },
