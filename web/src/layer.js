@@ -1,9 +1,12 @@
 // The vehicle layer: one <canvas> over the map, redrawn on every animation
 // frame while something moves, with every vehicle on it (never one DOM node
 // per vehicle).  Vehicles are sorted into one bucket per route colour (and
-// finished or not) and each bucket is one canvas path of circles, filled
-// once: drawing 10,000 circles this way is several times cheaper than one
-// drawImage or one fill per vehicle.  Vehicles off screen are skipped.
+// finished or not) and each bucket is one canvas path, filled once: far
+// cheaper than one drawImage or one fill per vehicle.  Up to
+// OUTLINES_UP_TO vehicles on screen are outlined circles; past that they
+// are pixel-aligned squares, which a software rasteriser fills several
+// times faster than circles (10,000 circles held headless chromium to
+// 30 frames/s, squares to 60).  Vehicles off screen are skipped.
 // The trail of a vehicle (its route's points 1..point, then the marker) is
 // drawn for every vehicle while there are few of them, otherwise for the
 // hovered and the selected one only.
@@ -12,7 +15,8 @@ import { worldX, worldY } from "./fleet.js";
 
 const RADIUS = 5;
 const ALL_TRAILS_UP_TO = 50;
-const OUTLINES_UP_TO = 2000; // white outlines cost a stroke per bucket
+const OUTLINES_UP_TO = 2000; // more on screen: plain squares
+const SQUARE = 8;
 const HIT_PIXELS = 10;
 
 export class VehicleLayer {
@@ -79,13 +83,20 @@ export class VehicleLayer {
     return b;
   }
 
-  // One path of circles, filled (and outlined) at once.
+  // One path of circles (or of squares when many), filled (and
+  // outlined) at once.
   circles(xy, n, colour, finished, outline, r = RADIUS) {
     const g = this.ctx;
     g.beginPath();
-    for (let i = 0; i < n; i += 2) {
-      g.moveTo(xy[i] + r, xy[i + 1]);
-      g.arc(xy[i], xy[i + 1], r, 0, 2 * Math.PI);
+    if (!outline && !finished) {
+      const half = SQUARE / 2;
+      for (let i = 0; i < n; i += 2)
+        g.rect(Math.round(xy[i] - half), Math.round(xy[i + 1] - half), SQUARE, SQUARE);
+    } else {
+      for (let i = 0; i < n; i += 2) {
+        g.moveTo(xy[i] + r, xy[i + 1]);
+        g.arc(xy[i], xy[i + 1], r, 0, 2 * Math.PI);
+      }
     }
     g.fillStyle = finished ? "#fff" : colour;
     g.fill();
