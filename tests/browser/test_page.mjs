@@ -200,6 +200,36 @@ const CASES = {
       document.querySelector('#list li[data-id="l-0"] .progress').textContent === "40/87");
   },
 
+  // Selecting a vehicle in the list draws its trail (route points 1..k)
+  // on the vehicle canvas, which with more than 50 vehicles has no other
+  // trails; a vehicle of a route the tracker never saw is listed too.
+  async select(t) {
+    const fleet = [];
+    for (let i = 0; i < 60; i++) fleet.push(vehicle(t.srv, `t-${i}`, i % 3, 30 + (i % 20)));
+    const [lat, lng] = t.srv.routes[0].points[40];
+    fleet.push(["u-1", "", lat, lng, 3, 0, false]);
+    t.srv.setFleet(fleet);
+    await ready(t);
+    // The alpha of the vehicle canvas between route 1's points 1 and 2,
+    // where no marker is.
+    const alpha = ([a, b]) => {
+      const c = document.querySelector("canvas.vehicles");
+      const dpr = c.width / c.clientWidth;
+      const p = routesimMap.containerPoint((a[0] + b[0]) / 2, (a[1] + b[1]) / 2);
+      return c.getContext("2d").getImageData(Math.round(p.x * dpr), Math.round(p.y * dpr), 1, 1).data[3];
+    };
+    const ab = [t.srv.routes[0].points[0], t.srv.routes[0].points[1]];
+    await pageUntil(t.page, "61 vehicles drawn", () => routesimMap.vehicles === 61 && routesimMap.frames > 0);
+    check((await t.page.evaluate(alpha, ab)) === 0, "a trail drawn before anything was selected");
+    await t.page.click('#list li[data-id="t-0"]');
+    await pageUntil(t.page, "t-0 selected", () => routesimMap.selected === "t-0" &&
+      document.querySelector('#list li[data-id="t-0"]').classList.contains("selected"));
+    await pageUntil(t.page, "the trail on the vehicle canvas",
+      `(${alpha.toString()})(${JSON.stringify(ab)}) > 0`);
+    const row = await t.page.textContent('#list li[data-id="u-1"]');
+    check(row.includes("u-1 · route ?") && row.includes("point 3"), `unknown route's row "${row}"`);
+  },
+
   // The start control POSTs {"routeId": ...} and shows the clientId, or
   // the tracker's error.
   async start_delivery(t) {

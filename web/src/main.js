@@ -18,6 +18,21 @@ const PALETTE = [
 const UNKNOWN_ROUTE = "#80868b";
 const SNAPSHOT_ASK_EVERY_MS = 5000;
 
+// Text for a Leaflet tooltip, which would take a string as HTML.
+function text(s) {
+  const span = document.createElement("span");
+  span.textContent = s;
+  return span;
+}
+
+// ws(s)://host/ws, relative to the page like the other requests, so that
+// the page also works behind a reverse proxy's path prefix.
+function wsURL() {
+  const url = new URL("ws", location.href);
+  url.protocol = location.protocol === "https:" ? "wss:" : "ws:";
+  return url.href;
+}
+
 async function getJSON(path) {
   const res = await fetch(path, { headers: { Accept: "application/json" } });
   if (!res.ok) throw new Error(`${path}: HTTP ${res.status}`);
@@ -34,7 +49,7 @@ function validRoute(r) {
 async function loadCatalogue() {
   for (let delay = 500; ; delay = Math.min(delay * 2, 10000)) {
     try {
-      const [config, routes] = await Promise.all([getJSON("/api/config"), getJSON("/api/routes")]);
+      const [config, routes] = await Promise.all([getJSON("api/config"), getJSON("api/routes")]);
       return { config, routes: Array.isArray(routes) ? routes.filter(validRoute) : [] };
     } catch (err) {
       showConnection("disconnected", delay);
@@ -58,11 +73,11 @@ function drawRoutes(map, list, byId) {
     });
     if (route.points.length === 0) return;
     L.polyline(route.points, { color: colour, weight: 4, opacity: 0.55, renderer, interactive: true })
-      .bindTooltip(label, { sticky: true })
+      .bindTooltip(text(label), { sticky: true })
       .addTo(map);
     L.circleMarker(route.points[route.points.length - 1], {
       radius: 6, color: colour, weight: 2, fillColor: "#fff", fillOpacity: 1, renderer,
-    }).bindTooltip(`${label}: destination`).addTo(map);
+    }).bindTooltip(text(`${label}: destination`)).addTo(map);
     bounds.extend(route.points);
     drawn++;
   });
@@ -118,7 +133,7 @@ async function main() {
   let askedAt = -Infinity;
   const onFinished = (rec) => notices.finished(rec);
   const conn = new Connection(
-    `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws`,
+    wsURL(),
     showConnection,
     (text) => {
       let msg;
@@ -188,6 +203,11 @@ async function main() {
         point: rec.point, points: rec.points, finished: rec.finished,
         drawn: drawnOf(rec),
       };
+    },
+    // Where a lat/lng is in the map's container, in CSS pixels.
+    containerPoint(lat, lng) {
+      const p = map.latLngToContainerPoint([lat, lng]);
+      return { x: p.x, y: p.y };
     },
     // The last (up to 1024) times one frame took to draw, in ms.
     drawTimes() {

@@ -18,6 +18,12 @@ function el(tag, className) {
   return e;
 }
 
+// "k/n"; the tracker sends 0 for what it does not know.
+function progress(rec) {
+  if (rec.points > 0) return `${rec.point || "?"}/${rec.points}`;
+  return rec.point > 0 ? `point ${rec.point}` : "";
+}
+
 export class DeliveryList {
   // routes: Map routeId -> { label, colour }; onSelect(clientId).
   constructor(fleet, routes, fallback, onSelect) {
@@ -78,9 +84,7 @@ export class DeliveryList {
       r.li.className = (rec.finished ? "finished" : "") + (rec.id === this.selected ? " selected" : "");
       r.swatch.style.background = colour;
       r.who.textContent = `${rec.id} · route ${route ? route.label : rec.routeId || "?"}`;
-      r.progress.textContent = rec.finished
-        ? `finished ${rec.point}/${rec.points}`
-        : `${rec.point}/${rec.points}`;
+      r.progress.textContent = (rec.finished ? "finished " : "") + progress(rec);
       r.bar.style.background = colour;
       r.bar.style.width = rec.points > 0 ? `${(100 * rec.point) / rec.points}%` : "0";
       if (r.li.parentNode !== this.list) this.list.appendChild(r.li);
@@ -139,7 +143,7 @@ export function startControl(routes, onStarted) {
     out.className = "";
     out.textContent = "starting…";
     try {
-      const res = await fetch("/api/deliveries", {
+      const res = await fetch("api/deliveries", {
         method: "POST",
         headers: { "Content-Type": "application/json" },
         body: JSON.stringify({ routeId: select.value }),
