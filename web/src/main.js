@@ -17,6 +17,7 @@ const PALETTE = [
 ];
 const UNKNOWN_ROUTE = "#80868b";
 const SNAPSHOT_ASK_EVERY_MS = 5000;
+const LEGEND_ROWS = 12;
 
 // Text for a Leaflet tooltip, which would take a string as HTML.
 function text(s) {
@@ -86,7 +87,12 @@ function drawRoutes(map, list, byId) {
   const legend = L.control({ position: "bottomleft" });
   legend.onAdd = () => {
     const div = L.DomUtil.create("div", "legend");
+    let shown = 0;
     for (const r of byId.values()) {
+      if (shown++ === LEGEND_ROWS) {
+        L.DomUtil.create("div", "", div).textContent = `and ${byId.size - LEGEND_ROWS} more`;
+        break;
+      }
       const row = L.DomUtil.create("div", "", div);
       const sw = L.DomUtil.create("i", "", row);
       sw.style.background = r.colour;
