@@ -16,7 +16,7 @@ BUILD="build-essential cmake pkg-config librdkafka-dev libuv1-dev
 libcjson-dev"
 TEST="clang libclang-rt-14-dev libcmocka-dev kcat python3 python3-kafka
 python3-kubernetes python3-yaml shellcheck yamllint docker-compose nodejs
-cppcheck clang-tidy pyflakes3 podman runc debootstrap default-jre-headless
+cppcheck clang-tidy pyflakes3 podman runc debootstrap default-jre-headless chromium
 maven openssl"
 case "${1:-all}" in
 build) PACKAGES=$BUILD ;;
