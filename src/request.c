@@ -4,6 +4,7 @@
  */
 #include "routesim/request.h"
 
+#include "routesim/json_scan.h"
 #include "routesim/position.h"
 
 #include <cjson/cJSON.h>
@@ -112,34 +113,6 @@ rs_request_copy(struct rs_request *req, const char *route_id,
 
 /* ---- The plain shape, without a tree ---------------------------------- */
 
-static const char *
-blanks(const char *p, const char *end)
-{
-	while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' ||
-	    *p == '\r'))
-		p++;
-	return p;
-}
-
-/* A string without escapes or control characters at *p: its text and
- * length; NULL for anything else. */
-static const char *
-plain_string(const char **p, const char *end, size_t *len)
-{
-	const char *s, *q = *p;
-
-	if (q == end || *q != '"')
-		return NULL;
-	for (s = ++q; q < end && *q != '"'; q++)
-		if (*q == '\\' || (unsigned char)*q < 0x20)
-			return NULL;
-	if (q == end)
-		return NULL;
-	*len = (size_t)(q - s);
-	*p = q + 1;
-	return s;
-}
-
 /*
  * What every backend sends: {"clientId":"..","routeId":".."}, the two
  * members in either order (names in any case), blanks wherever JSON allows
@@ -155,21 +128,21 @@ parse_plain(const char *p, const char *end, const char **route,
     size_t *rlen, const char **client, size_t *clen)
 {
 	*route = *client = NULL;
-	p = blanks(p, end);
+	p = rs_json_blanks(p, end);
 	if (p == end || *p++ != '{')
 		return -1;
 	for (int i = 0; i < 2; i++) {
 		const char *key, *value;
 		size_t klen, vlen;
 
-		p = blanks(p, end);
-		if ((key = plain_string(&p, end, &klen)) == NULL)
+		p = rs_json_blanks(p, end);
+		if ((key = rs_json_plain_string(&p, end, &klen)) == NULL)
 			return -1;
-		p = blanks(p, end);
+		p = rs_json_blanks(p, end);
 		if (p == end || *p++ != ':')
 			return -1;
-		p = blanks(p, end);
-		if ((value = plain_string(&p, end, &vlen)) == NULL)
+		p = rs_json_blanks(p, end);
+		if ((value = rs_json_plain_string(&p, end, &vlen)) == NULL)
 			return -1;
 		if (klen == 7 && strncasecmp(key, "routeId", 7) == 0 &&
 		    *route == NULL) {
@@ -182,11 +155,11 @@ parse_plain(const char *p, const char *end, const char **route,
 		} else {
 			return -1;
 		}
-		p = blanks(p, end);
+		p = rs_json_blanks(p, end);
 		if (p == end || *p++ != (i == 0 ? ',' : '}'))
 			return -1;
 	}
-	return blanks(p, end) == end ? 0 : -1;
+	return rs_json_blanks(p, end) == end ? 0 : -1;
 }
 
 /* ---- Anything else, with cJSON ---------------------------------------- */
@@ -237,15 +210,15 @@ rs_request_parse_json(const void *buf, size_t len, struct rs_request *req,
 	}
 	/* cJSON stops after the value; anything but blanks after it is an
 	 * error here (a NUL byte included). */
-	if (blanks(end, (const char *)buf + len) != (const char *)buf + len) {
+	if (rs_json_blanks(end, (const char *)buf + len) !=
+	    (const char *)buf + len) {
 		rc = reject(why, RS_REJECT_BAD_JSON, err, errlen,
 		    "unexpected data after the object");
 		goto out;
 	}
 	/* cJSON ends a string at a NUL byte or \u0000, silently cutting it:
 	 * refuse such messages rather than act on a shorter id. */
-	if (memchr(buf, '\0', len) != NULL ||
-	    memmem(buf, len, "\\u0000", 6) != NULL) {
+	if (rs_json_has_nul(buf, len)) {
 		rc = reject(why, RS_REJECT_BAD_FIELD, err, errlen,
 		    "NUL character (\\u0000) in a string");
 		goto out;
