@@ -297,14 +297,17 @@ rs_catalogue_load(const char *dir, struct rs_catalogue **out, char *err,
 			cat->skipped++;
 			continue;
 		}
-		rc = load_entry(dir, id, &cat->entries[cat->count]);
-		if (rc == -ENOMEM)
-			goto out;
-		if (rc != 0)
-			cat->skipped++;
-		else
+		switch (load_entry(dir, id, &cat->entries[cat->count])) {
+		case 0:
 			cat->count++;
-		rc = 0;
+			break;
+		case -ENOMEM:
+			rc = -ENOMEM;
+			goto out;
+		default:
+			cat->skipped++;
+			break;
+		}
 	}
 	qsort(cat->entries, cat->count, sizeof(*cat->entries),
 	    compare_entries);

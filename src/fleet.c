@@ -125,14 +125,17 @@ void
 rs_fleet_commit(struct rs_fleet *f)
 {
 	struct vehicle *v, *tmp;
-	struct gone *g, *gtmp;
+	struct gone *g = f->gone, *next;
 
 	DL_FOREACH_SAFE2(f->chg, v, tmp, chg_next) {
 		DL_DELETE2(f->chg, v, chg_prev, chg_next);
 		v->in_chg = false;
 	}
-	HASH_ITER(hh, f->gone, g, gtmp) {
-		HASH_DELETE(hh, f->gone, g);
+	/* Drop the table, then free the entries along their order links,
+	 * which HASH_CLEAR leaves as they were. */
+	HASH_CLEAR(hh, f->gone);
+	for (; g != NULL; g = next) {
+		next = g->hh.next;
 		free(g);
 	}
 	f->seq++;

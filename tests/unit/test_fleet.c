@@ -71,9 +71,12 @@ setup_limits(void **state, size_t max, int64_t linger, int64_t stale)
 	if (c == NULL)
 		return -1;
 	c->cat = make_catalogue(names, texts, 2);
-	if ((c->f = rs_fleet_new(c->cat, &lim)) == NULL)
-		return -1;
 	*state = c;
+	if ((c->f = rs_fleet_new(c->cat, &lim)) == NULL) {
+		rs_catalogue_free(c->cat);
+		free(c);
+		return -1;
+	}
 	return 0;
 }
 
