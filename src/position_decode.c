@@ -7,30 +7,11 @@
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <math.h>
-#include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "routesim/json_scan.h"
 #include "routesim/position.h"
-
-static int
-reject(enum rs_reject *why, enum rs_reject reason, char *err, size_t errlen,
-    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-
-static int
-reject(enum rs_reject *why, enum rs_reject reason, char *err, size_t errlen,
-    const char *fmt, ...)
-{
-	va_list ap;
-
-	*why = reason;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -EINVAL;
-}
 
 /* What either parser found, before the common checks. */
 struct fields {
@@ -55,18 +36,18 @@ take(const struct fields *f, enum rs_position_order order,
 	char *ids;
 
 	if (f->clen > RS_CLIENT_ID_MAX)
-		return reject(why, RS_REJECT_BAD_FIELD, err, errlen,
+		return rs_reject_errf(why, RS_REJECT_BAD_FIELD, err, errlen,
 		    "clientId of %zu bytes exceeds %d", f->clen,
 		    RS_CLIENT_ID_MAX);
 	if (!isfinite(lat) || !isfinite(lng))
-		return reject(why, RS_REJECT_BAD_FIELD, err, errlen,
+		return rs_reject_errf(why, RS_REJECT_BAD_FIELD, err, errlen,
 		    "position is not finite");
 	if (lat < -90 || lat > 90)
-		return reject(why, RS_REJECT_BAD_FIELD, err, errlen,
+		return rs_reject_errf(why, RS_REJECT_BAD_FIELD, err, errlen,
 		    "latitude %.17g outside [-90, 90] (position order %s)",
 		    lat, rs_position_order_name(order));
 	if (lng < -180 || lng > 180)
-		return reject(why, RS_REJECT_BAD_FIELD, err, errlen,
+		return rs_reject_errf(why, RS_REJECT_BAD_FIELD, err, errlen,
 		    "longitude %.17g outside [-180, 180] (position order %s)",
 		    lng, rs_position_order_name(order));
 	if ((ids = malloc(f->clen + rlen + 2)) == NULL)
@@ -75,7 +56,7 @@ take(const struct fields *f, enum rs_position_order order,
 	ids[f->clen] = '\0';
 	if (!rs_utf8_valid(ids)) {
 		free(ids);
-		return reject(why, RS_REJECT_BAD_FIELD, err, errlen,
+		return rs_reject_errf(why, RS_REJECT_BAD_FIELD, err, errlen,
 		    "clientId is not valid UTF-8");
 	}
 	msg->client_id = ids;
@@ -254,18 +235,18 @@ rs_position_decode_json(const void *buf, size_t len,
 	memset(&f, 0, sizeof(f));
 	root = cJSON_ParseWithLengthOpts(buf, len, &end, false);
 	if (root == NULL || !cJSON_IsObject(root)) {
-		rc = reject(why, RS_REJECT_BAD_JSON, err, errlen,
+		rc = rs_reject_errf(why, RS_REJECT_BAD_JSON, err, errlen,
 		    "not a JSON object");
 		goto out;
 	}
 	if (rs_json_blanks(end, (const char *)buf + len) !=
 	    (const char *)buf + len) {
-		rc = reject(why, RS_REJECT_BAD_JSON, err, errlen,
+		rc = rs_reject_errf(why, RS_REJECT_BAD_JSON, err, errlen,
 		    "unexpected data after the object");
 		goto out;
 	}
 	if (rs_json_has_nul(buf, len)) {
-		rc = reject(why, RS_REJECT_BAD_FIELD, err, errlen,
+		rc = rs_reject_errf(why, RS_REJECT_BAD_FIELD, err, errlen,
 		    "NUL character (\\u0000) in a string");
 		goto out;
 	}
@@ -274,18 +255,18 @@ rs_position_decode_json(const void *buf, size_t len,
 	fin = last_member(root, "finished");
 	route = last_member(root, "routeId");
 	if (!cJSON_IsString(client) || client->valuestring == NULL) {
-		rc = reject(why, RS_REJECT_BAD_FIELD, err, errlen,
+		rc = rs_reject_errf(why, RS_REJECT_BAD_FIELD, err, errlen,
 		    "clientId is %s", client ? "not a string" : "missing");
 		goto out;
 	}
 	if (!two_numbers(pos)) {
-		rc = reject(why, RS_REJECT_BAD_FIELD, err, errlen,
+		rc = rs_reject_errf(why, RS_REJECT_BAD_FIELD, err, errlen,
 		    "position is %s", pos ? "not an array of two numbers" :
 		    "missing");
 		goto out;
 	}
 	if (!cJSON_IsBool(fin)) {
-		rc = reject(why, RS_REJECT_BAD_FIELD, err, errlen,
+		rc = rs_reject_errf(why, RS_REJECT_BAD_FIELD, err, errlen,
 		    "finished is %s", fin ? "not true or false" : "missing");
 		goto out;
 	}
@@ -313,11 +294,11 @@ rs_position_decode(const void *buf, size_t len,
 
 	memset(msg, 0, sizeof(*msg));
 	if (len > RS_POSITION_MAX_BYTES)
-		return reject(why, RS_REJECT_TOO_LARGE, err, errlen,
+		return rs_reject_errf(why, RS_REJECT_TOO_LARGE, err, errlen,
 		    "message of %zu bytes exceeds %d", len,
 		    RS_POSITION_MAX_BYTES);
 	if (buf == NULL || len == 0)
-		return reject(why, RS_REJECT_BAD_JSON, err, errlen,
+		return rs_reject_errf(why, RS_REJECT_BAD_JSON, err, errlen,
 		    "empty message");
 	if (parse_plain(buf, (const char *)buf + len, &f) == 0)
 		return take(&f, order, msg, why, err, errlen);

@@ -41,13 +41,9 @@ rs_route_id_valid(const char *id)
 	return n > 0 && n <= RS_ROUTE_ID_MAX;
 }
 
-static int
-reject(enum rs_reject *why, enum rs_reject reason, char *err, size_t errlen,
-    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-
-static int
-reject(enum rs_reject *why, enum rs_reject reason, char *err, size_t errlen,
-    const char *fmt, ...)
+int
+rs_reject_errf(enum rs_reject *why, enum rs_reject reason, char *err,
+    size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -90,13 +86,13 @@ take_ids(struct rs_request *req, const char *route, size_t rlen,
 		return rc;
 	if (!rs_route_id_valid(req->route_id)) {
 		rs_request_free(req);
-		return reject(why, RS_REJECT_BAD_ROUTE_ID, err, errlen,
+		return rs_reject_errf(why, RS_REJECT_BAD_ROUTE_ID, err, errlen,
 		    "routeId is not a plain name of 1 to %d characters "
 		    "[A-Za-z0-9_-]", RS_ROUTE_ID_MAX);
 	}
 	if (!rs_utf8_valid(req->client_id)) {
 		rs_request_free(req);
-		return reject(why, RS_REJECT_BAD_FIELD, err, errlen,
+		return rs_reject_errf(why, RS_REJECT_BAD_FIELD, err, errlen,
 		    "clientId is not valid UTF-8");
 	}
 	return 0;
@@ -204,7 +200,7 @@ rs_request_parse_json(const void *buf, size_t len, struct rs_request *req,
 	memset(req, 0, sizeof(*req));
 	root = cJSON_ParseWithLengthOpts(buf, len, &end, false);
 	if (root == NULL || !cJSON_IsObject(root)) {
-		rc = reject(why, RS_REJECT_BAD_JSON, err, errlen,
+		rc = rs_reject_errf(why, RS_REJECT_BAD_JSON, err, errlen,
 		    "not a JSON object");
 		goto out;
 	}
@@ -212,20 +208,20 @@ rs_request_parse_json(const void *buf, size_t len, struct rs_request *req,
 	 * error here (a NUL byte included). */
 	if (rs_json_blanks(end, (const char *)buf + len) !=
 	    (const char *)buf + len) {
-		rc = reject(why, RS_REJECT_BAD_JSON, err, errlen,
+		rc = rs_reject_errf(why, RS_REJECT_BAD_JSON, err, errlen,
 		    "unexpected data after the object");
 		goto out;
 	}
 	/* cJSON ends a string at a NUL byte or \u0000, silently cutting it:
 	 * refuse such messages rather than act on a shorter id. */
 	if (rs_json_has_nul(buf, len)) {
-		rc = reject(why, RS_REJECT_BAD_FIELD, err, errlen,
+		rc = rs_reject_errf(why, RS_REJECT_BAD_FIELD, err, errlen,
 		    "NUL character (\\u0000) in a string");
 		goto out;
 	}
 	go_fields(root, field, seen);
 	if (field[0] == NULL) {
-		rc = reject(why, RS_REJECT_BAD_FIELD, err, errlen,
+		rc = rs_reject_errf(why, RS_REJECT_BAD_FIELD, err, errlen,
 		    "routeId is %s", seen[0] ? "not a string" : "missing");
 		goto out;
 	}
@@ -250,11 +246,11 @@ rs_request_parse(const void *buf, size_t len, struct rs_request *req,
 
 	memset(req, 0, sizeof(*req));
 	if (len > RS_REQUEST_MAX_BYTES)
-		return reject(why, RS_REJECT_TOO_LARGE, err, errlen,
+		return rs_reject_errf(why, RS_REJECT_TOO_LARGE, err, errlen,
 		    "message of %zu bytes exceeds %d", len,
 		    RS_REQUEST_MAX_BYTES);
 	if (buf == NULL || len == 0)
-		return reject(why, RS_REJECT_BAD_JSON, err, errlen,
+		return rs_reject_errf(why, RS_REJECT_BAD_JSON, err, errlen,
 		    "empty message");
 	if (parse_plain(buf, (const char *)buf + len, &route, &rlen, &client,
 	    &clen) == 0)
