@@ -115,7 +115,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		uint8_t op = data[i], a = data[i + 1], b = data[i + 2];
 		char id[8];
 
-		snprintf(id, sizeof(id), "c%u", a % 8);
+		snprintf(id, sizeof(id), "c%d", a % 8);
 		switch (op % 6) {
 		case 0:
 			if (rs_fleet_request(f, id, routes[b % 4], now) != 0)
