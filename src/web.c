@@ -38,7 +38,8 @@ struct rs_web_req {
 	struct rs_web *w;	/* valid while wsi != NULL */
 	struct lws *wsi;	/* NULL: the client went away */
 	enum rs_web_method method;
-	bool held;		/* the handler owns it, no answer yet */
+	bool held;		/* the handler owns it, no answer yet:
+				 * on close it is detached, not freed */
 	bool posting;		/* collecting the body */
 	bool answered;		/* headers and body ready to write */
 	bool headers_sent;
@@ -229,6 +230,7 @@ refuse(struct rs_web_req *req, int status, const char *why)
 {
 	req->close_after = true;
 	req->posting = false;
+	req->held = true;
 	rs_web_respond_text(req, status, "%s\n", why);
 }
 
@@ -236,6 +238,7 @@ refuse(struct rs_web_req *req, int status, const char *why)
 static void
 dispatch(struct rs_web *w, struct rs_web_req *req)
 {
+	req->held = true;
 	lws_set_timeout(req->wsi, PENDING_TIMEOUT_USER_OK,
 	    (int)w->cfg.timeout_s);
 	w->cfg.handler(w->cfg.ud, req);
@@ -260,7 +263,6 @@ on_http(struct rs_web *w, struct lws *wsi, struct http_pss *pss,
 	}
 	req->w = w;
 	req->wsi = wsi;
-	req->held = true;
 	pss->req = req;
 	switch (meth) {
 	case LWSHUMETH_GET:

@@ -89,6 +89,8 @@ struct rs_web_ws_ops {
 	 * the latest published one (have != now, or have == 0).  Appends a
 	 * text frame to out (empty: send nothing); c then has generation
 	 * now.  A delta fits when have == now - 1; otherwise send the state.
+	 * (A frame before the first publish has now == 0 and leaves have at
+	 * 0: the next one is a snapshot again.)
 	 */
 	void (*frame)(void *ud, struct rs_web_ws *c, uint64_t have,
 	    uint64_t now, struct rs_buf *out);
