@@ -13,9 +13,9 @@ set -eu
 cd "$(dirname "$0")/.."
 
 BUILD="build-essential cmake pkg-config librdkafka-dev libuv1-dev
-libcjson-dev"
+libcjson-dev libwebsockets-dev libwebsockets-evlib-uv"
 TEST="clang libclang-rt-14-dev libcmocka-dev kcat python3 python3-kafka
-python3-kubernetes python3-yaml shellcheck yamllint docker-compose nodejs
+python3-kubernetes python3-websocket python3-yaml shellcheck yamllint docker-compose nodejs
 cppcheck clang-tidy pyflakes3 podman runc debootstrap default-jre-headless
 maven openssl"
 case "${1:-all}" in
