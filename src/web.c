@@ -305,8 +305,8 @@ on_body(struct rs_web *w, struct http_pss *pss, const void *in, size_t len)
 {
 	struct rs_web_req *req = pss->req;
 
-	if (req == NULL || !req->posting)
-		return 0;
+	if (req == NULL || !req->posting || len == 0)
+		return 0;	/* (lws may call with no data) */
 	if (req->in.len + len > w->cfg.max_body) {
 		refuse(req, 413, "body too large");
 		return 0;

@@ -48,6 +48,11 @@ class Webd:
         check(status == 200, "/stats %d" % status)
         return json.loads(body)
 
+    def check_exit(self):
+        rc, err = self.stop()
+        lines = [x for x in err.splitlines() if " debug " not in x]
+        check(rc == 0, "exit status %d: %s" % (rc, "\n".join(lines[-40:])))
+
     def stop(self):
         """SIGTERM; returns (exit status, stderr)."""
         if self.stopped is None:
@@ -125,7 +130,7 @@ def test_post():
         check(s["requests"][2] == 3 and s["requests"][4] == 4,
               "requests by class %s" % s["requests"])
     finally:
-        check(w.stop()[0] == 0, "exit status")
+        w.check_exit()
 
 
 def test_async():
@@ -179,7 +184,7 @@ def test_get_head():
         r = http(w.port, b"GET /nope?x=1 HTTP/1.0\r\n\r\n")
         check(status_of(r) == 404, r)
     finally:
-        check(w.stop()[0] == 0, "exit status")
+        w.check_exit()
 
 
 def test_ws_cap_and_path():
@@ -209,7 +214,7 @@ def test_ws_cap_and_path():
         for c in conns:
             c.close()
     finally:
-        check(w.stop()[0] == 0, "exit status")
+        w.check_exit()
 
 
 def test_ws_messages():
@@ -252,7 +257,7 @@ def test_ws_messages():
         check(close_code(ws)[0] == 1009, "fragmented oversize")
         ws.close()
     finally:
-        check(w.stop()[0] == 0, "exit status")
+        w.check_exit()
 
 
 def test_ws_slow_reader():
@@ -300,7 +305,7 @@ def test_ws_slow_reader():
         fast.close()
         slow.close()
     finally:
-        check(w.stop()[0] == 0, "exit status")
+        w.check_exit()
 
 
 def test_shutdown():
@@ -368,22 +373,21 @@ def test_bind():
         check("http listen 127.0.0.1:%d: cannot listen" % w.port
               in taken.stderr, taken.stderr)
     finally:
-        check(w.stop()[0] == 0, "exit status")
+        w.check_exit()
     w = Webd(listen="[::1]:0")
     try:
         check(reaches("::1", w.port), "::1")
         check(not reaches("127.0.0.1", w.port), "::1 listener on 127.0.0.1")
-        status, body = http(w.port, b"GET /stats HTTP/1.0\r\n\r\n",
-                            host="::1").split(b" ", 2)[1], None
-        check(status == b"200", status)
+        r = http(w.port, b"GET /stats HTTP/1.0\r\n\r\n", host="::1")
+        check(status_of(r) == 200, r)
     finally:
-        check(w.stop()[0] == 0, "exit status")
+        w.check_exit()
     w = Webd(listen=":0")
     try:
         check(reaches("127.0.0.1", w.port), "all IPv4: 127.0.0.1")
         check(not reaches("::1", w.port), ":PORT is IPv4 only, as before")
     finally:
-        check(w.stop()[0] == 0, "exit status")
+        w.check_exit()
 
 
 TESTS = {name[5:]: fn for name, fn in globals().items()
