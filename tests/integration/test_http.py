@@ -114,6 +114,13 @@ def test_metrics():
                       for k in after), "no per-route or per-client labels")
         status, body = get(s.port, "/metrics")
         check(status == 200, "status")
+        m = parse_metrics(body)
+        check(m['routesim_http_responses_total{code="2xx"}'] > 2,
+              "2xx responses counted")
+        get(s.port, "/nope")
+        m = parse_metrics(get(s.port, "/metrics")[1])
+        check(m['routesim_http_responses_total{code="4xx"}'] == 1,
+              "4xx responses counted")
         check(s.close() == 0, "exit status")
     finally:
         s.close()

@@ -7,6 +7,7 @@ WebSocket clients: Debian's python3-websocket (websocket-client).
 """
 import json
 import os
+import shutil
 import socket
 import subprocess
 import threading
@@ -388,6 +389,28 @@ def test_bind():
         check(not reaches("::1", w.port), ":PORT is IPv4 only, as before")
     finally:
         w.check_exit()
+
+
+PLUGIN = "/usr/lib/x86_64-linux-gnu/libwebsockets-evlib_uv.so"
+
+
+def test_no_plugin():
+    """Without libwebsockets' libuv plugin routesim exits 1 and says what
+    is missing (the plugin hidden in a private mount namespace)."""
+    if not os.path.exists(PLUGIN) or not shutil.which("unshare"):
+        raise harness.Skip("no %s or no unshare" % PLUGIN)
+    probe = subprocess.run(["unshare", "-m", "true"], capture_output=True)
+    if probe.returncode != 0:
+        raise harness.Skip("no mount namespaces here (needs root)")
+    r = subprocess.run(
+        ["unshare", "-m", "sh", "-c", 'mount --bind /dev/null "$1" && '
+         'shift && exec "$@"', "sh", PLUGIN, harness.BIN, "--env-file",
+         "/dev/null", "--bootstrap-servers", "127.0.0.1:1",
+         "--http-listen", "127.0.0.1:0"],
+        capture_output=True, text=True, timeout=60)
+    check(r.returncode == 1, "exit %d: %s" % (r.returncode, r.stderr))
+    check("http: libwebsockets cannot run on the libuv loop (is its plugin, "
+          "package libwebsockets-evlib-uv, installed?)" in r.stderr, r.stderr)
 
 
 TESTS = {name[5:]: fn for name, fn in globals().items()
