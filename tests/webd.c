@@ -229,8 +229,7 @@ main(int argc, char *argv[])
 	uv_signal_init(&app.loop, &app.sigint);
 	uv_signal_init(&app.loop, &app.sigterm);
 	app.tick.data = app.sigint.data = app.sigterm.data = &app;
-	if ((rc = rs_web_start(&app.web, &app.loop, &cfg, err,
-	    sizeof(err))) != 0) {
+	if (rs_web_start(&app.web, &app.loop, &cfg, err, sizeof(err)) != 0) {
 		log_warnx("%s", err);
 		uv_close((uv_handle_t *)&app.tick, NULL);
 		uv_close((uv_handle_t *)&app.sigint, NULL);
