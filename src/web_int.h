@@ -1,6 +1,6 @@
 /*
- * web_int.h - what web.c (context, listener, HTTP) and web_ws.c
- * (WebSocket endpoint) share.  Not for callers: they use web.h.
+ * web_int.h - what web.c (context, listener), web_http.c (requests) and
+ * web_ws.c (WebSocket endpoint) share.  Not for callers: they use web.h.
  */
 #ifndef ROUTESIM_WEB_INT_H
 #define ROUTESIM_WEB_INT_H
@@ -40,6 +40,11 @@ struct rs_web_ws {
 	struct rs_buf rx;	/* the message being received */
 };
 
+/* protocols[0]'s per-connection data (lws allocates it). */
+struct rs_web_http_pss {
+	struct rs_web_req *req;	/* the request in progress */
+};
+
 /* The server of a connection. */
 static inline struct rs_web *
 rs_web_of(struct lws *wsi)
@@ -47,7 +52,10 @@ rs_web_of(struct lws *wsi)
 	return lws_context_user(lws_get_context(wsi));
 }
 
-/* protocols[RS_WEB_PROTO_WS].callback */
+/* protocols[RS_WEB_PROTO_HTTP].callback (web_http.c) */
+int rs_web_http_callback(struct lws *wsi, enum lws_callback_reasons reason,
+    void *user, void *in, size_t len);
+/* protocols[RS_WEB_PROTO_WS].callback (web_ws.c) */
 int rs_web_ws_callback(struct lws *wsi, enum lws_callback_reasons reason,
     void *user, void *in, size_t len);
 

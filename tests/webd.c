@@ -2,7 +2,7 @@
  * webd.c - a small server on web.h for tests/integration/test_web.py.
  *
  * usage: rs-webd [-l LISTEN] [-c WS_CAP] [-m WS_MAX_MSG] [-b MAX_BODY]
- *                [-t TICK_MS] [-p PAD]
+ *                [-t TICK_MS] [-p PAD] [-i PING_S,HANGUP_S]
  * Prints "port N" on stdout once listening.  Endpoints:
  *   GET /stats        the server's counters, JSON
  *   GET /big          100,000 bytes of text (several writes)
@@ -207,7 +207,7 @@ main(int argc, char *argv[])
 	char err[256];
 	int opt, rc, status = 0;
 
-	while ((opt = getopt(argc, argv, "l:c:m:b:t:p:")) != -1) {
+	while ((opt = getopt(argc, argv, "l:c:m:b:t:p:i:")) != -1) {
 		switch (opt) {
 		case 'l': cfg.listen = optarg; break;
 		case 'c': cfg.ws_max_conns = (unsigned)atoi(optarg); break;
@@ -215,9 +215,15 @@ main(int argc, char *argv[])
 		case 'b': cfg.max_body = (size_t)atol(optarg); break;
 		case 't': tick_ms = (unsigned)atoi(optarg); break;
 		case 'p': app.pad = (size_t)atol(optarg); break;
+		case 'i':
+			if (sscanf(optarg, "%u,%u", &cfg.ws_ping_s,
+			    &cfg.ws_hangup_s) != 2)
+				return 2;
+			break;
 		default:
 			fprintf(stderr, "usage: rs-webd [-l LISTEN] [-c CAP] "
-			    "[-m MAX_MSG] [-b MAX_BODY] [-t TICK_MS] [-p PAD]\n");
+			    "[-m MAX_MSG] [-b MAX_BODY] [-t TICK_MS] [-p PAD] "
+			    "[-i PING_S,HANGUP_S]\n");
 			return 2;
 		}
 	}

@@ -104,7 +104,8 @@ struct rs_web_config {
 	void *ud;		/* passed to handler and ws callbacks */
 	size_t max_body;	/* largest POST body; 0: POST gets 405 */
 	unsigned keepalive_s;	/* idle keep-alive connection (0: 5) */
-	unsigned timeout_s;	/* unfinished request, held answer (0: 5) */
+	unsigned timeout_s;	/* a silent client, unfinished request (0: 5) */
+	unsigned answer_s;	/* a held request's client waits (0: 30) */
 	/* WebSocket: ws_path NULL for none. */
 	const char *ws_path;
 	const struct rs_web_ws_ops *ws;
@@ -138,6 +139,7 @@ int rs_web_start(struct rs_web **out, uv_loop_t *loop,
     const struct rs_web_config *cfg, char *err, size_t errlen);
 
 int rs_web_port(const struct rs_web *w);
+/* The counters (NULL for a NULL server); valid until rs_web_free(). */
 const struct rs_web_stats *rs_web_stats(const struct rs_web *w);
 
 /* Step 1 of the shutdown (see above); idempotent. */

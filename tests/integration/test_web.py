@@ -309,6 +309,32 @@ def test_ws_slow_reader():
         w.check_exit()
 
 
+def test_ws_idle():
+    """A client that answers no PING is dropped after the hang-up time;
+    one that answers stays (pings after 1 s, hang-up after 2 s)."""
+    need_websocket()
+    w = Webd("-i", "1,2", "-t", "100000")
+    try:
+        mute = websocket.create_connection(w.url(), timeout=10)
+        live = websocket.create_connection(w.url(), timeout=10)
+        frame(mute)
+        frame(live)
+        live.settimeout(0.2)
+        deadline = time.time() + 5
+        while time.time() < deadline:
+            try:
+                live.recv()      # answers PINGs as it reads
+            except websocket.WebSocketTimeoutException:
+                pass
+        s = w.stats()
+        check(s["ws_open"] == 1 and s["ws_accepted"] == 2, s)
+        live.ping()
+        live.close()
+        mute.close()
+    finally:
+        w.check_exit()
+
+
 def test_shutdown():
     """SIGTERM with WebSocket clients, an idle keep-alive connection and a
     half-sent POST open: a clean exit (under valgrind: no leak)."""
@@ -381,6 +407,14 @@ def test_bind():
         check(not reaches("127.0.0.1", w.port), "::1 listener on 127.0.0.1")
         r = http(w.port, b"GET /stats HTTP/1.0\r\n\r\n", host="::1")
         check(status_of(r) == 200, r)
+    finally:
+        w.check_exit()
+    w = Webd(listen="[::]:0")
+    try:
+        check(reaches("::1", w.port), "[::] on ::1")
+        v6only = open("/proc/sys/net/ipv6/bindv6only").read().strip()
+        check(reaches("127.0.0.1", w.port) == (v6only == "0"),
+              "[::] on 127.0.0.1 follows bindv6only=%s" % v6only)
     finally:
         w.check_exit()
     w = Webd(listen=":0")
