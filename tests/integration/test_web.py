@@ -132,6 +132,25 @@ def test_post():
               "requests by class %s" % s["requests"])
     finally:
         w.check_exit()
+    # A body that arrives in many pieces.
+    w = Webd("-b", "300000")
+    try:
+        body = bytes(range(256)) * 1000
+        with socket.create_connection(("127.0.0.1", w.port), timeout=10) as c:
+            c.sendall(b"POST /echo HTTP/1.1\r\nContent-Length: %d\r\n"
+                      b"Connection: close\r\n\r\n" % len(body))
+            for i in range(0, len(body), 7000):
+                c.sendall(body[i:i + 7000])
+            r = b""
+            while True:
+                chunk = c.recv(65536)
+                if not chunk:
+                    break
+                r += chunk
+        check(status_of(r) == 200 and r.split(b"\r\n\r\n", 1)[1] == body,
+              "256,000-byte body echoed")
+    finally:
+        w.check_exit()
 
 
 def test_async():
