@@ -25,10 +25,10 @@
  *
  * Ownership and lifetime (one thread: the loop's):
  *   rs_web_start() allocates the server and returns it in *out.  Even
- *   when it fails, *out may be non-NULL: libwebsockets already put
- *   handles on the loop, so the same shutdown applies.  Shutdown is two
- *   calls, because lws 4.1 can free its context only once the loop has
- *   closed its handles:
+ *   when it fails, *out may be non-NULL (libwebsockets already put
+ *   handles on the loop; step 1 below is then done): call rs_web_free()
+ *   after uv_run() in any case.  Shutdown is two calls, because lws 4.1
+ *   can free its context only once the loop has closed its handles:
  *     1. rs_web_close(w) on the loop (e.g. in the SIGTERM path): closes
  *        every connection (their close callbacks run in there) and starts
  *        closing lws' handles.  Nothing but rs_web_free() and the stats
@@ -181,7 +181,8 @@ int rs_web_respond_text(struct rs_web_req *req, int status,
 /* ---- WebSocket --------------------------------------------------------- */
 
 /* Generation seq (increasing, > 0) is the latest: every connection that
- * has an older one gets a frame when it can take one. */
+ * has an older one gets a frame when it can take one.  Publish at most
+ * once per batch of changes (the tracker: every 100 ms). */
 void rs_web_publish(struct rs_web *w, uint64_t seq);
 
 /* c gets a snapshot (have == 0) when it can take a frame. */
