@@ -17,7 +17,7 @@ libcjson-dev libwebsockets-dev libwebsockets-evlib-uv"
 TEST="clang libclang-rt-14-dev libcmocka-dev kcat python3 python3-kafka
 python3-kubernetes python3-websocket python3-yaml shellcheck yamllint docker-compose nodejs
 cppcheck clang-tidy pyflakes3 podman runc debootstrap default-jre-headless
-maven openssl"
+maven openssl valgrind"
 case "${1:-all}" in
 build) PACKAGES=$BUILD ;;
 all)
