@@ -280,6 +280,24 @@ def test_ws_messages():
         w.check_exit()
 
 
+def test_ws_garbage():
+    """A frame with a reserved opcode gets close 1002 (from lws); others
+    keep being served."""
+    need_websocket()
+    w = Webd()
+    try:
+        other = websocket.create_connection(w.url(), timeout=10)
+        bad = websocket.create_connection(w.url(), timeout=10)
+        bad.sock.sendall(bytes([0x83, 0x80, 1, 2, 3, 4]))  # opcode 3
+        check(close_code(bad)[0] == 1002, "reserved opcode")
+        bad.close()
+        first = frame(other)["seq"]
+        check(frame(other)["seq"] > first, "the other connection goes on")
+        other.close()
+    finally:
+        w.check_exit()
+
+
 def test_ws_slow_reader():
     """A reader that stops reading skips generations (counted as dropped)
     and then gets a snapshot; a fast reader meanwhile gets every one."""
