@@ -208,6 +208,25 @@ dispatch(struct rs_web *w, struct rs_web_req *req)
 	w->cfg.handler(w->cfg.ud, req);
 }
 
+/* The connection is going: a held request is detached, kept for the
+ * owner's rs_web_respond(); any other is freed. */
+static void
+on_gone(struct rs_web_http_pss *pss)
+{
+	struct rs_web_req *req = pss->req;
+
+	if (req == NULL)
+		return;
+	pss->req = NULL;
+	if (req->held) {
+		req->wsi = NULL;
+		req->w = NULL;
+		req->posting = false;
+	} else {
+		req_free(req);
+	}
+}
+
 /* LWS_CALLBACK_HTTP: the headers are in. */
 static int
 on_http(struct rs_web *w, struct lws *wsi, struct rs_web_http_pss *pss,
@@ -218,8 +237,7 @@ on_http(struct rs_web *w, struct lws *wsi, struct rs_web_http_pss *pss,
 	int ulen, meth = lws_http_get_uri_and_method(wsi, &uri, &ulen);
 	long long want;
 
-	req_free(pss->req);	/* none: a connection has one at a time */
-	pss->req = NULL;
+	on_gone(pss);	/* none: lws reads one request at a time */
 	if ((req = calloc(1, sizeof(*req))) == NULL ||
 	    (req->path = strdup(path)) == NULL) {
 		req_free(req);
@@ -338,25 +356,6 @@ on_writable(struct lws *wsi, struct rs_web_http_pss *pss)
 	}
 	req_free(req);
 	return lws_http_transaction_completed(wsi) ? -1 : 0;
-}
-
-/* The connection is going: a held request is detached, kept for the
- * owner's rs_web_respond(); any other is freed. */
-static void
-on_gone(struct rs_web_http_pss *pss)
-{
-	struct rs_web_req *req = pss->req;
-
-	if (req == NULL)
-		return;
-	pss->req = NULL;
-	if (req->held) {
-		req->wsi = NULL;
-		req->w = NULL;
-		req->posting = false;
-	} else {
-		req_free(req);
-	}
 }
 
 int
