@@ -473,12 +473,17 @@ def test_no_plugin():
     probe = subprocess.run(["unshare", "-m", "true"], capture_output=True)
     if probe.returncode != 0:
         raise harness.Skip("no mount namespaces here (needs root)")
+    # libwebsockets 4.1.6 leaks 48 bytes (a scandir() entry) when the
+    # plugin fails to load: not routesim's, and not what this test is for.
+    env = dict(os.environ)
+    env["ASAN_OPTIONS"] = ":".join(filter(None, (
+        env.get("ASAN_OPTIONS", ""), "detect_leaks=0")))
     r = subprocess.run(
         ["unshare", "-m", "sh", "-c", 'mount --bind /dev/null "$1" && '
          'shift && exec "$@"', "sh", PLUGIN, harness.BIN, "--env-file",
          "/dev/null", "--bootstrap-servers", "127.0.0.1:1",
          "--http-listen", "127.0.0.1:0"],
-        capture_output=True, text=True, timeout=60)
+        capture_output=True, text=True, timeout=60, env=env)
     check(r.returncode == 1, "exit %d: %s" % (r.returncode, r.stderr))
     check("http: libwebsockets cannot run on the libuv loop (is its plugin, "
           "package libwebsockets-evlib-uv, installed?)" in r.stderr, r.stderr)
