@@ -9,7 +9,8 @@ FROM debian:bookworm AS build
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
       build-essential cmake pkg-config \
-      librdkafka-dev libuv1-dev libcjson-dev libcmocka-dev \
+      librdkafka-dev libuv1-dev libcjson-dev libcmocka-dev uthash-dev \
+      libwebsockets-dev libwebsockets-evlib-uv \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY CMakeLists.txt ./
@@ -24,9 +25,11 @@ RUN cmake -S . -B build -DCMAKE_BUILD_TYPE=Release \
 
 FROM debian:bookworm-slim
 # Runtime libraries only; their own dependencies come with them.
+# libwebsockets-evlib-uv is libwebsockets' libuv plugin, loaded at run
+# time: without it routesim cannot serve HTTP and exits.
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
-      librdkafka1 libuv1 libcjson1 \
+      librdkafka1 libuv1 libcjson1 libwebsockets17 libwebsockets-evlib-uv \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --uid 10001 --user-group --home-dir /app \
       --shell /usr/sbin/nologin routesim

@@ -13,23 +13,23 @@ set -eu
 cd "$(dirname "$0")/.."
 
 BUILD="build-essential cmake pkg-config librdkafka-dev libuv1-dev
-libcjson-dev"
+libcjson-dev uthash-dev libwebsockets-dev libwebsockets-evlib-uv nodejs"
 TEST="clang libclang-rt-14-dev libcmocka-dev kcat python3 python3-kafka
-python3-kubernetes python3-yaml shellcheck yamllint docker-compose nodejs
-cppcheck clang-tidy pyflakes3 podman runc debootstrap default-jre-headless
-maven openssl"
+python3-kubernetes python3-websocket python3-yaml shellcheck yamllint
+docker-compose cppcheck clang-tidy pyflakes3 podman runc debootstrap
+default-jre-headless chromium maven openssl valgrind"
 case "${1:-all}" in
 build) PACKAGES=$BUILD ;;
-all)
-	PACKAGES="$BUILD $TEST"
-	command -v npm >/dev/null 2>&1 || PACKAGES="$PACKAGES npm"
-	;;
+all) PACKAGES="$BUILD $TEST" ;;
 *)
 	echo "usage: $0 [build]" >&2
 	exit 2
 	;;
 esac
 
+# The live map's page is built with npm (Debian's package, unless a
+# Node.js that brings its own npm is installed).
+command -v npm >/dev/null 2>&1 || PACKAGES="$PACKAGES npm"
 missing=""
 for p in $PACKAGES; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||

@@ -3,6 +3,8 @@
  */
 #include "routesim/buf.h"
 
+#include "routesim/position.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,6 +62,21 @@ rs_buf_printf(struct rs_buf *b, const char *fmt, ...)
 	vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
 	va_end(ap);
 	b->len += (size_t)n;
+}
+
+void
+rs_buf_json_string(struct rs_buf *b, const char *s)
+{
+	char *p = rs_buf_reserve(b, rs_json_escape_max(strlen(s)) + 2);
+	size_t n = 0;
+
+	if (p == NULL)
+		return;
+	p[n++] = '"';
+	n += rs_json_escape(p + n, s);
+	p[n++] = '"';
+	p[n] = '\0';
+	b->len += n;
 }
 
 void

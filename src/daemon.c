@@ -865,6 +865,7 @@ on_http(void *ud, const char *path, struct rs_buf *body,
 			.producer_queue = rs_kafka_outq_len(&d->kafka),
 			.ready = is_ready,
 			.read_topic = d->cfg->read_topic,
+			.http = rs_web_stats(d->http.web),
 		};
 
 		st.nlags = rs_kafka_lags(&d->kafka, &st.lags);

@@ -15,6 +15,7 @@
 #include <uv.h>
 
 #include "routesim/daemon.h"
+#include "routesim/http.h"
 #include "routesim/kafka.h"
 #include "routesim/log.h"
 #include "routesim/mock.h"
@@ -357,6 +358,7 @@ out:
 	/* Returns once every handle is closed; uv_loop_close() below says
 	 * if one is not. */
 	uv_run(&dm.loop, UV_RUN_DEFAULT);
+	rs_http_free(&dm.daemon.http);	/* lws frees only now (web.h) */
 	if (dm.wq != NULL)
 		rd_kafka_queue_destroy(dm.wq);
 	if (dm.mq != NULL)

@@ -76,6 +76,7 @@ run(const struct rs_config *cfg)
 		on_stopped(&app.daemon);
 	}
 	uv_run(&app.loop, UV_RUN_DEFAULT);
+	rs_http_free(&app.daemon.http);	/* lws frees only now (web.h) */
 	status = app.daemon.exit_code;
 	if ((rc = uv_loop_close(&app.loop)) != 0) {
 		log_warnx("loop closed with handles open: %s", uv_strerror(rc));

@@ -8,6 +8,7 @@
 
 #include "routesim/position.h"
 #include "routesim/version.h"
+#include "routesim/web.h"
 
 struct rs_metrics rs_metrics;
 
@@ -133,4 +134,11 @@ rs_metrics_render(struct rs_buf *b, const struct rs_metrics_state *st)
 		rs_buf_printf(b, "routesim_consumer_lag_messages{topic=\"%s\","
 		    "partition=\"%d\"} %lld\n", st->read_topic,
 		    st->lags[i].partition, (long long)st->lags[i].lag);
+	if (st->http == NULL)
+		return;
+	header(b, "routesim_http_responses_total", "counter",
+	    "HTTP responses sent, by status class (this one not yet).");
+	for (int i = 1; i < 6; i++)
+		rs_buf_printf(b, "routesim_http_responses_total{code=\"%dxx\"} "
+		    "%llu\n", i, (unsigned long long)st->http->requests[i]);
 }

@@ -4,6 +4,7 @@
  */
 #include "routesim/request.h"
 
+#include "routesim/json_scan.h"
 #include "routesim/position.h"
 
 #include <cjson/cJSON.h>
@@ -40,13 +41,9 @@ rs_route_id_valid(const char *id)
 	return n > 0 && n <= RS_ROUTE_ID_MAX;
 }
 
-static int
-reject(enum rs_reject *why, enum rs_reject reason, char *err, size_t errlen,
-    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-
-static int
-reject(enum rs_reject *why, enum rs_reject reason, char *err, size_t errlen,
-    const char *fmt, ...)
+int
+rs_reject_errf(enum rs_reject *why, enum rs_reject reason, char *err,
+    size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -89,13 +86,13 @@ take_ids(struct rs_request *req, const char *route, size_t rlen,
 		return rc;
 	if (!rs_route_id_valid(req->route_id)) {
 		rs_request_free(req);
-		return reject(why, RS_REJECT_BAD_ROUTE_ID, err, errlen,
+		return rs_reject_errf(why, RS_REJECT_BAD_ROUTE_ID, err, errlen,
 		    "routeId is not a plain name of 1 to %d characters "
 		    "[A-Za-z0-9_-]", RS_ROUTE_ID_MAX);
 	}
 	if (!rs_utf8_valid(req->client_id)) {
 		rs_request_free(req);
-		return reject(why, RS_REJECT_BAD_FIELD, err, errlen,
+		return rs_reject_errf(why, RS_REJECT_BAD_FIELD, err, errlen,
 		    "clientId is not valid UTF-8");
 	}
 	return 0;
@@ -112,34 +109,6 @@ rs_request_copy(struct rs_request *req, const char *route_id,
 
 /* ---- The plain shape, without a tree ---------------------------------- */
 
-static const char *
-blanks(const char *p, const char *end)
-{
-	while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' ||
-	    *p == '\r'))
-		p++;
-	return p;
-}
-
-/* A string without escapes or control characters at *p: its text and
- * length; NULL for anything else. */
-static const char *
-plain_string(const char **p, const char *end, size_t *len)
-{
-	const char *s, *q = *p;
-
-	if (q == end || *q != '"')
-		return NULL;
-	for (s = ++q; q < end && *q != '"'; q++)
-		if (*q == '\\' || (unsigned char)*q < 0x20)
-			return NULL;
-	if (q == end)
-		return NULL;
-	*len = (size_t)(q - s);
-	*p = q + 1;
-	return s;
-}
-
 /*
  * What every backend sends: {"clientId":"..","routeId":".."}, the two
  * members in either order (names in any case), blanks wherever JSON allows
@@ -155,21 +124,21 @@ parse_plain(const char *p, const char *end, const char **route,
     size_t *rlen, const char **client, size_t *clen)
 {
 	*route = *client = NULL;
-	p = blanks(p, end);
+	p = rs_json_blanks(p, end);
 	if (p == end || *p++ != '{')
 		return -1;
 	for (int i = 0; i < 2; i++) {
 		const char *key, *value;
 		size_t klen, vlen;
 
-		p = blanks(p, end);
-		if ((key = plain_string(&p, end, &klen)) == NULL)
+		p = rs_json_blanks(p, end);
+		if ((key = rs_json_plain_string(&p, end, &klen)) == NULL)
 			return -1;
-		p = blanks(p, end);
+		p = rs_json_blanks(p, end);
 		if (p == end || *p++ != ':')
 			return -1;
-		p = blanks(p, end);
-		if ((value = plain_string(&p, end, &vlen)) == NULL)
+		p = rs_json_blanks(p, end);
+		if ((value = rs_json_plain_string(&p, end, &vlen)) == NULL)
 			return -1;
 		if (klen == 7 && strncasecmp(key, "routeId", 7) == 0 &&
 		    *route == NULL) {
@@ -182,11 +151,11 @@ parse_plain(const char *p, const char *end, const char **route,
 		} else {
 			return -1;
 		}
-		p = blanks(p, end);
+		p = rs_json_blanks(p, end);
 		if (p == end || *p++ != (i == 0 ? ',' : '}'))
 			return -1;
 	}
-	return blanks(p, end) == end ? 0 : -1;
+	return rs_json_blanks(p, end) == end ? 0 : -1;
 }
 
 /* ---- Anything else, with cJSON ---------------------------------------- */
@@ -231,28 +200,28 @@ rs_request_parse_json(const void *buf, size_t len, struct rs_request *req,
 	memset(req, 0, sizeof(*req));
 	root = cJSON_ParseWithLengthOpts(buf, len, &end, false);
 	if (root == NULL || !cJSON_IsObject(root)) {
-		rc = reject(why, RS_REJECT_BAD_JSON, err, errlen,
+		rc = rs_reject_errf(why, RS_REJECT_BAD_JSON, err, errlen,
 		    "not a JSON object");
 		goto out;
 	}
 	/* cJSON stops after the value; anything but blanks after it is an
 	 * error here (a NUL byte included). */
-	if (blanks(end, (const char *)buf + len) != (const char *)buf + len) {
-		rc = reject(why, RS_REJECT_BAD_JSON, err, errlen,
+	if (rs_json_blanks(end, (const char *)buf + len) !=
+	    (const char *)buf + len) {
+		rc = rs_reject_errf(why, RS_REJECT_BAD_JSON, err, errlen,
 		    "unexpected data after the object");
 		goto out;
 	}
 	/* cJSON ends a string at a NUL byte or \u0000, silently cutting it:
 	 * refuse such messages rather than act on a shorter id. */
-	if (memchr(buf, '\0', len) != NULL ||
-	    memmem(buf, len, "\\u0000", 6) != NULL) {
-		rc = reject(why, RS_REJECT_BAD_FIELD, err, errlen,
+	if (rs_json_has_nul(buf, len)) {
+		rc = rs_reject_errf(why, RS_REJECT_BAD_FIELD, err, errlen,
 		    "NUL character (\\u0000) in a string");
 		goto out;
 	}
 	go_fields(root, field, seen);
 	if (field[0] == NULL) {
-		rc = reject(why, RS_REJECT_BAD_FIELD, err, errlen,
+		rc = rs_reject_errf(why, RS_REJECT_BAD_FIELD, err, errlen,
 		    "routeId is %s", seen[0] ? "not a string" : "missing");
 		goto out;
 	}
@@ -277,11 +246,11 @@ rs_request_parse(const void *buf, size_t len, struct rs_request *req,
 
 	memset(req, 0, sizeof(*req));
 	if (len > RS_REQUEST_MAX_BYTES)
-		return reject(why, RS_REJECT_TOO_LARGE, err, errlen,
+		return rs_reject_errf(why, RS_REJECT_TOO_LARGE, err, errlen,
 		    "message of %zu bytes exceeds %d", len,
 		    RS_REQUEST_MAX_BYTES);
 	if (buf == NULL || len == 0)
-		return reject(why, RS_REJECT_BAD_JSON, err, errlen,
+		return rs_reject_errf(why, RS_REJECT_BAD_JSON, err, errlen,
 		    "empty message");
 	if (parse_plain(buf, (const char *)buf + len, &route, &rlen, &client,
 	    &clen) == 0)

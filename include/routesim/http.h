@@ -1,17 +1,16 @@
 /*
- * http.h - a small HTTP/1.x server on the loop, for /metrics, /healthz and
- * /readyz, and the client side of `routesim --healthcheck`.
+ * http.h - routesim's /metrics, /healthz and /readyz server, the
+ * --http-listen address, and the client side of `routesim --healthcheck`.
  *
- * It answers GET and HEAD only, one request per connection (the response
- * carries "Connection: close").  Nothing a client does can hurt the loop:
- * a request larger than RS_HTTP_MAX_REQUEST bytes gets 413, a malformed
- * one 400, another method 405; a client that sends nothing complete within
- * RS_HTTP_TIMEOUT_MS is disconnected; at most RS_HTTP_MAX_CONNS
- * connections are open at once (more are closed on accept).
+ * The server is web.h (libwebsockets on the loop) answering GET and HEAD
+ * through one handler; other methods get 405.  Connections are kept
+ * alive (HTTP/1.1) until idle for RS_HTTP_TIMEOUT_MS; a client that does
+ * not finish its request within that time is disconnected.
  *
- * Ownership: struct rs_http is embedded by its owner; rs_http_close() must
- * be called and its callback awaited before the memory goes.  Connections
- * are allocated here and freed in their close callbacks.  Loop thread.
+ * Ownership: struct rs_http is embedded by its owner.  Shutdown is two
+ * steps (see web.h): rs_http_close() on the loop, then rs_http_free()
+ * after uv_run() has returned, whatever rs_http_start() returned (a
+ * zeroed struct rs_http is fine too).  Loop thread.
  */
 #ifndef ROUTESIM_HTTP_H
 #define ROUTESIM_HTTP_H
@@ -21,30 +20,22 @@
 #include <uv.h>
 
 #include "routesim/buf.h"
+#include "routesim/web.h"
 
-#define RS_HTTP_MAX_REQUEST 4096
 #define RS_HTTP_TIMEOUT_MS 5000
-#define RS_HTTP_MAX_CONNS 64
 
 /*
  * Fills body for path (query string removed) and returns the status;
- * sets *content_type (a static string).  Return 404 for unknown paths.
+ * sets *content_type (a static string; left NULL: text/plain).  Return
+ * 404 for unknown paths.
  */
 typedef int (*rs_http_handler)(void *ud, const char *path,
     struct rs_buf *body, const char **content_type);
 
-struct rs_http_conn;
-
 struct rs_http {
-	uv_loop_t *loop;
-	uv_tcp_t server;
+	struct rs_web *web;
 	rs_http_handler handler;
 	void *ud;
-	struct rs_http_conn *conns;
-	unsigned nconns;	/* open, including nclosing */
-	unsigned nclosing;
-	bool closing, server_open;
-	void (*close_cb)(struct rs_http *);
 };
 
 /*
@@ -60,8 +51,12 @@ int rs_http_parse_listen(const char *s, struct sockaddr_storage *out,
 int rs_http_start(struct rs_http *h, uv_loop_t *loop, const char *listen,
     rs_http_handler handler, void *ud, char *err, size_t errlen);
 
-/* Closes the listener and every connection; cb runs when all are gone. */
+/* Step 1: closes the listener and every connection; cb (may be NULL)
+ * is called before this returns. */
 void rs_http_close(struct rs_http *h, void (*cb)(struct rs_http *));
+
+/* Step 2, after uv_run() returned: frees what lws still holds. */
+void rs_http_free(struct rs_http *h);
 
 /*
  * Client: GET path from the server listening at listen (a wildcard

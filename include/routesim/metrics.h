@@ -64,12 +64,15 @@ struct rs_partition_lag {
 	int64_t lag;
 };
 
+struct rs_web_stats;
+
 struct rs_metrics_state {
 	size_t producer_queue;		/* messages in librdkafka's queue */
 	int ready;			/* 0 or 1 */
 	const char *read_topic;
 	const struct rs_partition_lag *lags;
 	size_t nlags;
+	const struct rs_web_stats *http;	/* NULL: no HTTP server */
 };
 
 void rs_metrics_render(struct rs_buf *out, const struct rs_metrics_state *st);

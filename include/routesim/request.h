@@ -47,6 +47,12 @@ enum rs_reject {
 /* Short label for logs and metrics: "too_large", "bad_json", ... */
 const char *rs_reject_name(enum rs_reject why);
 
+/* Sets *why, formats the message into err and returns -EINVAL: how every
+ * parser that rejects with these reasons says why. */
+int rs_reject_errf(enum rs_reject *why, enum rs_reject reason, char *err,
+    size_t errlen, const char *fmt, ...) __attribute__((format(printf, 5,
+    6)));
+
 struct rs_request {
 	char *client_id;
 	char *route_id;

@@ -21,7 +21,7 @@ c)
 	clang-tidy --quiet --warnings-as-errors='*' \
 	    --checks='-*,clang-analyzer-*,-clang-analyzer-security.insecureAPI.*,-clang-analyzer-optin.*,-clang-analyzer-valist.Uninitialized' \
 	    $files -- -std=c17 -D_GNU_SOURCE -DRS_VERSION='"lint"' -Iinclude \
-	    $(pkg-config --cflags rdkafka libuv libcjson cmocka)
+	    $(pkg-config --cflags rdkafka libuv libcjson cmocka libwebsockets)
 	;;
 shell)
 	# Every shell script in the repository, found by name or by shebang.

@@ -67,9 +67,20 @@ def base_packages():
             if line.endswith(" required")}
 
 
+# Loaded with dlopen(), so neither ldd nor readelf sees them: the libuv
+# event-lib plugin of libwebsockets (without it routesim cannot serve HTTP).
+PLUGINS = {"libwebsockets-evlib-uv":
+           "/usr/lib/x86_64-linux-gnu/libwebsockets-evlib_uv.so"}
+
+
 def test_runtime_libs():
     """Every library the binary loads comes with the runtime stage."""
     listed = runtime_packages()
+    for pkg, path in PLUGINS.items():
+        check(pkg in listed, "Dockerfile runtime stage lacks %s" % pkg)
+        if os.path.exists(path):
+            check(owner(path) == pkg, "%s is not in %s" % (path, pkg))
+    listed = [p for p in listed if p not in PLUGINS]
     ldd = subprocess.run(["ldd", harness.BIN], capture_output=True,
                          text=True, check=True).stdout
     libs = re.findall(r"=> (/\S+)", ldd)

@@ -1,0 +1,150 @@
+/*
+ * fleet.h - the tracker's picture of the deliveries: one vehicle per
+ * clientId, fed by requests (route.new-direction) and positions
+ * (route.new-position), read by the frame encoder (frame.h).
+ *
+ * A request says which route a clientId drives; a position where it is.
+ * A vehicle appears in frames once it has a position.  Its progress is
+ * point k of n: n is the number of points of its route in the catalogue
+ * (catalogue.h), k the 1-based index of the route point the position
+ * matches (both coordinates within RS_FLEET_MATCH_EPS), searched forward
+ * from the last match, then from the start.  A position that matches no
+ * point counts as the point after the last match (the last point when it
+ * is the finished one), or 0, unknown, when there was no match before.
+ * A vehicle whose request was never seen has route "" and n = 0 (unless
+ * the caller passes the position's routeId as route_hint).  A new request
+ * for a clientId, or a position that is not finished after a finished
+ * one, starts a new delivery: the search starts again from the first
+ * point.
+ *
+ * Time is passed in (milliseconds, any monotonic origin): nothing here
+ * reads a clock, so tests are deterministic.  rs_fleet_expire() forgets
+ * finished vehicles linger_ms after their last position, and any vehicle
+ * silent for stale_ms (a delivery whose simulator stopped).  At
+ * max_vehicles, adding one evicts the least recently updated.
+ *
+ * Changes are kept per generation: every vehicle that changed and every
+ * clientId forgotten since the last rs_fleet_commit().  A snapshot frame
+ * carries rs_fleet_seq(); the update frame of the open generation carries
+ * rs_fleet_seq() + 1, and rs_fleet_commit() closes it.
+ *
+ * Ownership: rs_fleet_new() returns a fleet rs_fleet_free() releases.
+ * Vehicles belong to the fleet: the pointers handed to callbacks and
+ * returned by rs_fleet_find() are valid until the next call that changes
+ * the fleet.  A vehicle holds its own reference to its route, so a
+ * catalogue may be replaced (rs_fleet_set_catalogue()) and freed while
+ * vehicles still drive its routes.  The catalogue must outlive its use by
+ * the fleet.  Loop thread only.
+ */
+#ifndef ROUTESIM_FLEET_H
+#define ROUTESIM_FLEET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "routesim/catalogue.h"
+#include "routesim/position.h"
+#include "routesim/route.h"
+
+/* How close (degrees) a position must be to a route point to match it. */
+#define RS_FLEET_MATCH_EPS 1e-7
+
+/* The tracker's limits: a finished vehicle stays ~10 s (the protocol's
+ * figure), a delivery silent for a minute is gone, and room for 100,000
+ * deliveries at once and as many lingering. */
+#define RS_FLEET_LINGER_MS 10000
+#define RS_FLEET_STALE_MS 60000
+#define RS_FLEET_MAX_VEHICLES 200000
+
+struct rs_fleet_limits {
+	size_t max_vehicles;	/* at least 1 */
+	int64_t linger_ms;	/* finished vehicles kept this long */
+	int64_t stale_ms;	/* silent vehicles kept this long; 0: ever */
+};
+
+struct rs_fleet_stats {
+	uint64_t requests;	/* requests applied */
+	uint64_t positions;	/* positions applied */
+	uint64_t unknown_route;	/* requests naming no catalogue route */
+	uint64_t unmatched;	/* positions on none of the route's points */
+	uint64_t evicted;	/* forgotten to stay within max_vehicles */
+	uint64_t finished;	/* forgotten linger_ms after finishing */
+	uint64_t stale;		/* forgotten after stale_ms of silence */
+};
+
+/* A vehicle, as the fleet shows it: read only. */
+struct rs_vehicle {
+	const char *client_id;
+	const char *route_id;	/* "" when no request was seen */
+	const struct rs_route *route;	/* NULL: route unknown */
+	double lat, lng;
+	uint32_t point;		/* 1-based k of n; 0: unknown */
+	uint32_t points;	/* n; 0: route unknown */
+	bool finished;
+	bool located;		/* has had a position */
+	int64_t updated_ms;	/* time of the last request or position */
+	/* The frames' text: ["<clientId>","<routeId>", and "lat,lng". */
+	const char *json_ids;
+	size_t json_ids_len;
+	char json_pos[RS_PAIR_MAX];
+	size_t json_pos_len;
+};
+
+struct rs_fleet;
+
+typedef void (*rs_vehicle_cb)(const struct rs_vehicle *v, void *arg);
+typedef void (*rs_removed_cb)(const char *client_id, void *arg);
+
+/* NULL when out of memory.  cat may be NULL (no routes). */
+struct rs_fleet *rs_fleet_new(const struct rs_catalogue *cat,
+    const struct rs_fleet_limits *limits);
+void rs_fleet_free(struct rs_fleet *f);
+
+/* Routes of later requests come from cat. */
+void rs_fleet_set_catalogue(struct rs_fleet *f,
+    const struct rs_catalogue *cat);
+
+/* clientId starts a delivery of route_id.  0 or -ENOMEM. */
+int rs_fleet_request(struct rs_fleet *f, const char *client_id,
+    const char *route_id, int64_t now_ms);
+
+/*
+ * A position of clientId.  route_hint (NULL or "" to ignore it) is the
+ * position message's routeId: when given and different from the
+ * vehicle's route, the vehicle takes that route as a request would.
+ * 0 or -ENOMEM.
+ */
+int rs_fleet_position(struct rs_fleet *f, const char *client_id,
+    const char *route_hint, double lat, double lng, bool finished,
+    int64_t now_ms);
+
+/* Forgets finished vehicles past linger_ms and silent ones past
+ * stale_ms. */
+void rs_fleet_expire(struct rs_fleet *f, int64_t now_ms);
+
+/* NULL when unknown. */
+const struct rs_vehicle *rs_fleet_find(const struct rs_fleet *f,
+    const char *client_id);
+
+/* Every located vehicle (in order of arrival). */
+void rs_fleet_each(const struct rs_fleet *f, rs_vehicle_cb cb, void *arg);
+/* Every located vehicle changed in the open generation. */
+void rs_fleet_each_changed(const struct rs_fleet *f, rs_vehicle_cb cb,
+    void *arg);
+/* Every clientId forgotten in the open generation (once shown). */
+void rs_fleet_each_removed(const struct rs_fleet *f, rs_removed_cb cb,
+    void *arg);
+
+/* True when the open generation has changes or removals. */
+bool rs_fleet_dirty(const struct rs_fleet *f);
+uint64_t rs_fleet_seq(const struct rs_fleet *f);
+/* Closes the open generation: seq + 1, no changes. */
+void rs_fleet_commit(struct rs_fleet *f);
+
+/* Vehicles known (located or not), and located ones. */
+size_t rs_fleet_count(const struct rs_fleet *f);
+size_t rs_fleet_located(const struct rs_fleet *f);
+const struct rs_fleet_stats *rs_fleet_stats(const struct rs_fleet *f);
+
+#endif

@@ -1,0 +1,481 @@
+/*
+ * fleet.c - vehicles by clientId (uthash), three intrusive lists (utlist):
+ *
+ *   lru       every vehicle, least recently updated first: the eviction
+ *             order, and the silence order for stale_ms (an update moves a
+ *             vehicle to the end, so the list stays sorted by time);
+ *   finished  finished vehicles in the order they finished: linger_ms
+ *             expiry pops from the front;
+ *   changed   located vehicles changed in the open generation.
+ *
+ * Forgotten clientIds of the open generation are a small hash of their
+ * own, so that one forgotten and seen again before the next frame is sent
+ * as a vehicle, not as removed.
+ */
+#include "routesim/fleet.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* uthash: an allocation failure is reported, not fatal. */
+static bool hash_oom;
+#define HASH_NONFATAL_OOM 1
+#define uthash_nonfatal_oom(obj) ((void)(obj), hash_oom = true)
+#include <uthash.h>
+#include <utlist.h>
+
+struct vehicle {
+	struct rs_vehicle pub;	/* first: a pub pointer is a vehicle's */
+	UT_hash_handle hh;
+	struct vehicle *lru_prev, *lru_next;
+	struct vehicle *fin_prev, *fin_next;
+	struct vehicle *chg_prev, *chg_next;
+	bool in_fin, in_chg;
+	int64_t finished_ms;
+	char *route_id;
+	char *json_ids;
+	struct rs_route *route;		/* a reference, or NULL */
+	char client_id[];
+};
+
+struct gone {
+	UT_hash_handle hh;
+	char id[];
+};
+
+struct rs_fleet {
+	const struct rs_catalogue *cat;
+	struct rs_fleet_limits limits;
+	struct rs_fleet_stats stats;
+	struct vehicle *byid;		/* the hash */
+	struct vehicle *lru, *fin, *chg;
+	struct gone *gone;
+	size_t count, located;
+	uint64_t seq;
+};
+
+struct rs_fleet *
+rs_fleet_new(const struct rs_catalogue *cat,
+    const struct rs_fleet_limits *limits)
+{
+	struct rs_fleet *f = calloc(1, sizeof(*f));
+
+	if (f == NULL)
+		return NULL;
+	f->cat = cat;
+	f->limits = *limits;
+	if (f->limits.max_vehicles == 0)
+		f->limits.max_vehicles = 1;
+	return f;
+}
+
+void
+rs_fleet_set_catalogue(struct rs_fleet *f, const struct rs_catalogue *cat)
+{
+	f->cat = cat;
+}
+
+/* ---- Generations ------------------------------------------------------ */
+
+static void
+gone_drop(struct rs_fleet *f, const char *id)
+{
+	struct gone *g;
+
+	if (f->gone == NULL)
+		return;
+	HASH_FIND(hh, f->gone, id, strlen(id), g);
+	if (g != NULL) {
+		HASH_DELETE(hh, f->gone, g);
+		free(g);
+	}
+}
+
+/* Best effort: out of memory, the page keeps a vehicle until the next
+ * snapshot. */
+static void
+gone_add(struct rs_fleet *f, const char *id)
+{
+	size_t len = strlen(id);
+	struct gone *g;
+
+	HASH_FIND(hh, f->gone, id, len, g);
+	if (g != NULL || (g = malloc(sizeof(*g) + len + 1)) == NULL)
+		return;
+	memcpy(g->id, id, len + 1);
+	hash_oom = false;
+	HASH_ADD_KEYPTR(hh, f->gone, g->id, len, g);
+	if (hash_oom)
+		free(g);
+}
+
+static void
+mark_changed(struct rs_fleet *f, struct vehicle *v)
+{
+	if (v->in_chg)
+		return;
+	v->in_chg = true;
+	DL_APPEND2(f->chg, v, chg_prev, chg_next);
+	gone_drop(f, v->client_id);
+}
+
+void
+rs_fleet_commit(struct rs_fleet *f)
+{
+	struct vehicle *v, *tmp;
+	struct gone *g = f->gone, *next;
+
+	DL_FOREACH_SAFE2(f->chg, v, tmp, chg_next) {
+		DL_DELETE2(f->chg, v, chg_prev, chg_next);
+		v->in_chg = false;
+	}
+	/* Drop the table, then free the entries along their order links,
+	 * which HASH_CLEAR leaves as they were. */
+	HASH_CLEAR(hh, f->gone);
+	for (; g != NULL; g = next) {
+		next = g->hh.next;
+		free(g);
+	}
+	f->seq++;
+}
+
+bool
+rs_fleet_dirty(const struct rs_fleet *f)
+{
+	return f->chg != NULL || f->gone != NULL;
+}
+
+uint64_t
+rs_fleet_seq(const struct rs_fleet *f)
+{
+	return f->seq;
+}
+
+/* ---- Vehicles --------------------------------------------------------- */
+
+static void
+vehicle_remove(struct rs_fleet *f, struct vehicle *v)
+{
+	HASH_DELETE(hh, f->byid, v);
+	DL_DELETE2(f->lru, v, lru_prev, lru_next);
+	if (v->in_fin)
+		DL_DELETE2(f->fin, v, fin_prev, fin_next);
+	if (v->in_chg)
+		DL_DELETE2(f->chg, v, chg_prev, chg_next);
+	if (v->pub.located) {
+		gone_add(f, v->client_id);
+		f->located--;
+	}
+	f->count--;
+	rs_route_unref(v->route);
+	free(v->route_id);
+	free(v->json_ids);
+	free(v);
+}
+
+static void
+touch(struct rs_fleet *f, struct vehicle *v, int64_t now_ms)
+{
+	v->pub.updated_ms = now_ms;
+	if (f->lru != NULL && f->lru->lru_prev == v)
+		return;		/* already the last */
+	DL_DELETE2(f->lru, v, lru_prev, lru_next);
+	DL_APPEND2(f->lru, v, lru_prev, lru_next);
+}
+
+static void
+set_finished(struct rs_fleet *f, struct vehicle *v, bool finished,
+    int64_t now_ms)
+{
+	if (v->in_fin) {
+		DL_DELETE2(f->fin, v, fin_prev, fin_next);
+		v->in_fin = false;
+	}
+	v->pub.finished = finished;
+	if (finished) {
+		v->finished_ms = now_ms;
+		DL_APPEND2(f->fin, v, fin_prev, fin_next);
+		v->in_fin = true;
+	}
+}
+
+/*
+ * Gives v route id (from the catalogue, when it has it): n is the route's
+ * size, k unknown, the delivery not finished.  0 or -ENOMEM (v as it was).
+ */
+static int
+set_route(struct rs_fleet *f, struct vehicle *v, const char *id)
+{
+	const struct rs_catalogue_entry *e = f->cat ?
+	    rs_catalogue_find(f->cat, id) : NULL;
+	size_t clen = strlen(v->client_id), rlen = strlen(id), n;
+	char *rid, *json, *shrunk;
+
+	if ((rid = strdup(id)) == NULL)
+		return -ENOMEM;
+	json = malloc(rs_json_escape_max(clen) + rs_json_escape_max(rlen) +
+	    8);
+	if (json == NULL) {
+		free(rid);
+		return -ENOMEM;
+	}
+	n = 0;
+	json[n++] = '[';
+	json[n++] = '"';
+	n += rs_json_escape(json + n, v->client_id);
+	memcpy(json + n, "\",\"", 3);
+	n += 3;
+	n += rs_json_escape(json + n, id);
+	memcpy(json + n, "\",", 3);	/* with the NUL */
+	n += 2;
+	if ((shrunk = realloc(json, n + 1)) != NULL)
+		json = shrunk;
+	free(v->route_id);
+	free(v->json_ids);
+	rs_route_unref(v->route);
+	v->route_id = rid;
+	v->pub.route_id = rid;
+	v->json_ids = json;
+	v->pub.json_ids = json;
+	v->pub.json_ids_len = n;
+	v->route = e ? rs_route_ref(e->route) : NULL;
+	v->pub.route = v->route;
+	v->pub.points = v->route ? (uint32_t)v->route->npoints : 0;
+	v->pub.point = 0;
+	return 0;
+}
+
+static struct vehicle *
+find(const struct rs_fleet *f, const char *client_id)
+{
+	struct vehicle *v = NULL;
+
+	HASH_FIND(hh, f->byid, client_id, strlen(client_id), v);
+	return v;
+}
+
+/* A new vehicle without route or position; evicts the least recently
+ * updated one at max_vehicles.  NULL when out of memory. */
+static struct vehicle *
+vehicle_add(struct rs_fleet *f, const char *client_id, int64_t now_ms)
+{
+	size_t len = strlen(client_id);
+	struct vehicle *v = calloc(1, sizeof(*v) + len + 1);
+
+	if (v == NULL)
+		return NULL;
+	memcpy(v->client_id, client_id, len + 1);
+	v->pub.client_id = v->client_id;
+	if (set_route(f, v, "") != 0) {
+		free(v);
+		return NULL;
+	}
+	hash_oom = false;
+	HASH_ADD_KEYPTR(hh, f->byid, v->client_id, len, v);
+	if (hash_oom) {
+		free(v->route_id);
+		free(v->json_ids);
+		free(v);
+		return NULL;
+	}
+	while (f->count >= f->limits.max_vehicles && f->lru != NULL) {
+		vehicle_remove(f, f->lru);
+		f->stats.evicted++;
+	}
+	v->pub.updated_ms = now_ms;
+	DL_APPEND2(f->lru, v, lru_prev, lru_next);
+	f->count++;
+	return v;
+}
+
+int
+rs_fleet_request(struct rs_fleet *f, const char *client_id,
+    const char *route_id, int64_t now_ms)
+{
+	struct vehicle *v = find(f, client_id);
+
+	if (v == NULL && (v = vehicle_add(f, client_id, now_ms)) == NULL)
+		return -ENOMEM;
+	if (set_route(f, v, route_id) != 0)
+		return -ENOMEM;
+	f->stats.requests++;
+	if (v->route == NULL)
+		f->stats.unknown_route++;
+	set_finished(f, v, false, now_ms);
+	touch(f, v, now_ms);
+	if (v->pub.located)
+		mark_changed(f, v);
+	return 0;
+}
+
+static bool
+near(const struct rs_point *p, double lat, double lng)
+{
+	return fabs(p->lat - lat) <= RS_FLEET_MATCH_EPS &&
+	    fabs(p->lng - lng) <= RS_FLEET_MATCH_EPS;
+}
+
+/* The 1-based index of the route point at (lat, lng), searched after
+ * last (1-based, 0: none), then from the start; 0 if none. */
+static uint32_t
+match(const struct rs_route *r, uint32_t last, double lat, double lng)
+{
+	size_t n = r->npoints, from = last < n ? last : n;
+
+	for (size_t i = from; i < n; i++)
+		if (near(&r->points[i], lat, lng))
+			return (uint32_t)i + 1;
+	for (size_t i = 0; i < from; i++)
+		if (near(&r->points[i], lat, lng))
+			return (uint32_t)i + 1;
+	return 0;
+}
+
+/* "lat,lng": the route's own text for a matched point (the catalogue's
+ * pairs are [lat,lng]), else the numbers formatted. */
+static void
+set_text(struct vehicle *v, uint32_t matched)
+{
+	char *t = v->pub.json_pos;
+	size_t n = 0, len;
+
+	if (matched > 0) {
+		const char *pair = rs_route_pair(v->route, matched - 1, &len);
+
+		memcpy(t, pair + 1, len - 2);
+		n = len - 2;
+	} else {
+		n += rs_number_format(v->pub.lat, t);
+		t[n++] = ',';
+		n += rs_number_format(v->pub.lng, t + n);
+	}
+	t[n] = '\0';
+	v->pub.json_pos_len = n;
+}
+
+int
+rs_fleet_position(struct rs_fleet *f, const char *client_id,
+    const char *route_hint, double lat, double lng, bool finished,
+    int64_t now_ms)
+{
+	struct vehicle *v = find(f, client_id);
+	struct rs_vehicle old;
+	uint32_t k = 0, matched = 0;
+	bool new_route = false;
+
+	if (v == NULL && (v = vehicle_add(f, client_id, now_ms)) == NULL)
+		return -ENOMEM;
+	old = v->pub;
+	if (route_hint != NULL && route_hint[0] != '\0' &&
+	    strcmp(route_hint, v->route_id) != 0) {
+		if (set_route(f, v, route_hint) != 0)
+			return -ENOMEM;
+		new_route = true;
+	}
+	if (v->pub.finished && !finished)
+		v->pub.point = 0;	/* a new delivery */
+	if (v->route != NULL) {
+		uint32_t n = v->pub.points, last = v->pub.point;
+
+		if ((k = matched = match(v->route, last, lat, lng)) == 0) {
+			f->stats.unmatched++;
+			k = finished ? n : last > 0 && last < n ? last + 1 :
+			    last;
+		}
+	}
+	f->stats.positions++;
+	v->pub.lat = lat;
+	v->pub.lng = lng;
+	v->pub.point = k;
+	if (!v->pub.located) {
+		v->pub.located = true;
+		f->located++;
+	}
+	set_text(v, matched);
+	if (finished || v->pub.finished)
+		set_finished(f, v, finished, now_ms);
+	touch(f, v, now_ms);
+	if (!old.located || old.lat != lat || old.lng != lng ||
+	    old.point != k || old.points != v->pub.points ||
+	    old.finished != finished || new_route)
+		mark_changed(f, v);
+	return 0;
+}
+
+void
+rs_fleet_expire(struct rs_fleet *f, int64_t now_ms)
+{
+	while (f->fin != NULL &&
+	    now_ms - f->fin->finished_ms >= f->limits.linger_ms) {
+		vehicle_remove(f, f->fin);
+		f->stats.finished++;
+	}
+	while (f->limits.stale_ms > 0 && f->lru != NULL &&
+	    now_ms - f->lru->pub.updated_ms >= f->limits.stale_ms) {
+		vehicle_remove(f, f->lru);
+		f->stats.stale++;
+	}
+}
+
+const struct rs_vehicle *
+rs_fleet_find(const struct rs_fleet *f, const char *client_id)
+{
+	struct vehicle *v = find(f, client_id);
+
+	return v ? &v->pub : NULL;
+}
+
+void
+rs_fleet_each(const struct rs_fleet *f, rs_vehicle_cb cb, void *arg)
+{
+	for (const struct vehicle *v = f->byid; v != NULL; v = v->hh.next)
+		if (v->pub.located)
+			cb(&v->pub, arg);
+}
+
+void
+rs_fleet_each_changed(const struct rs_fleet *f, rs_vehicle_cb cb,
+    void *arg)
+{
+	for (const struct vehicle *v = f->chg; v != NULL; v = v->chg_next)
+		cb(&v->pub, arg);
+}
+
+void
+rs_fleet_each_removed(const struct rs_fleet *f, rs_removed_cb cb,
+    void *arg)
+{
+	for (const struct gone *g = f->gone; g != NULL; g = g->hh.next)
+		cb(g->id, arg);
+}
+
+size_t
+rs_fleet_count(const struct rs_fleet *f)
+{
+	return f->count;
+}
+
+size_t
+rs_fleet_located(const struct rs_fleet *f)
+{
+	return f->located;
+}
+
+const struct rs_fleet_stats *
+rs_fleet_stats(const struct rs_fleet *f)
+{
+	return &f->stats;
+}
+
+void
+rs_fleet_free(struct rs_fleet *f)
+{
+	if (f == NULL)
+		return;
+	while (f->lru != NULL)
+		vehicle_remove(f, f->lru);
+	rs_fleet_commit(f);
+	free(f);
+}

@@ -1,0 +1,106 @@
+/*
+ * frame.c - snapshot and update frames.  Each vehicle keeps its ids and
+ * its position already as JSON text (fleet.c), so a frame is copies and
+ * two small integers per vehicle, however many connections ask for it.
+ */
+#include "routesim/frame.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "routesim/position.h"
+
+/* The longest tail of V: ",<u32>,<u32>,false]". */
+#define VEHICLE_TAIL_MAX (1 + 10 + 1 + 10 + 7)
+
+void
+rs_frame_vehicle(struct rs_buf *b, const struct rs_vehicle *v)
+{
+	char *p = rs_buf_reserve(b, v->json_ids_len + v->json_pos_len +
+	    VEHICLE_TAIL_MAX);
+	size_t n = 0;
+
+	if (p == NULL)
+		return;
+	memcpy(p, v->json_ids, v->json_ids_len);
+	n += v->json_ids_len;
+	memcpy(p + n, v->json_pos, v->json_pos_len);
+	n += v->json_pos_len;
+	p[n++] = ',';
+	n += rs_put_u64(p + n, v->point);
+	p[n++] = ',';
+	n += rs_put_u64(p + n, v->points);
+	if (v->finished) {
+		memcpy(p + n, ",true]", 6);
+		n += 6;
+	} else {
+		memcpy(p + n, ",false]", 7);
+		n += 7;
+	}
+	p[n] = '\0';
+	b->len += n;
+}
+
+/* Appends V to a list, with a comma after the first. */
+struct list {
+	struct rs_buf *b;
+	size_t n;
+};
+
+static void
+list_vehicle(const struct rs_vehicle *v, void *arg)
+{
+	struct list *l = arg;
+
+	if (l->n++ > 0)
+		rs_buf_append(l->b, ",", 1);
+	rs_frame_vehicle(l->b, v);
+}
+
+static void
+list_id(const char *client_id, void *arg)
+{
+	struct list *l = arg;
+
+	if (l->n++ > 0)
+		rs_buf_append(l->b, ",", 1);
+	rs_buf_json_string(l->b, client_id);
+}
+
+static void
+header(struct rs_buf *b, const char *type, uint64_t seq)
+{
+	char num[24];
+	size_t n = rs_put_u64(num, seq);
+
+	rs_buf_append(b, "{\"type\":\"", 9);
+	rs_buf_append(b, type, strlen(type));
+	rs_buf_append(b, "\",\"seq\":", 8);
+	rs_buf_append(b, num, n);
+	rs_buf_append(b, ",\"vehicles\":[", 13);
+}
+
+int
+rs_frame_snapshot(struct rs_buf *b, const struct rs_fleet *f)
+{
+	struct list l = {b, 0};
+
+	header(b, "snapshot", rs_fleet_seq(f));
+	rs_fleet_each(f, list_vehicle, &l);
+	rs_buf_append(b, "]}", 2);
+	return rs_buf_failed(b) ? -ENOMEM : 0;
+}
+
+int
+rs_frame_update(struct rs_buf *b, const struct rs_fleet *f)
+{
+	struct list l = {b, 0};
+
+	header(b, "update", rs_fleet_seq(f) + 1);
+	rs_fleet_each_changed(f, list_vehicle, &l);
+	rs_buf_append(b, "],\"removed\":[", 13);
+	l.n = 0;
+	rs_fleet_each_removed(f, list_id, &l);
+	rs_buf_append(b, "]}", 2);
+	return rs_buf_failed(b) ? -ENOMEM : 0;
+}
