@@ -192,8 +192,9 @@ static void
 write_record(struct rs_daemon *d, struct rs_part *p, enum record_kind kind,
     int64_t offset, const struct rs_progress *rec)
 {
-	char *value = NULL;
-	size_t len = 0;
+	char *value = NULL, key[RS_PROGRESS_KEY_MAX];
+	size_t len = 0, klen;
+	rd_kafka_resp_err_t refusal;
 	int rc;
 
 	if (rec != NULL) {
@@ -205,13 +206,14 @@ write_record(struct rs_daemon *d, struct rs_part *p, enum record_kind kind,
 		}
 		len = rs_progress_encode(rec, value);
 	}
+	klen = rs_progress_key(offset, key);
 	/* On failure the request is read again later. */
-	rc = rs_kafka_produce_progress(&d->kafka, p->id, offset, value, len,
-	    (void *)(uintptr_t)kind);
+	rc = rs_kafka_produce_progress(&d->kafka, p->id, key, klen, value,
+	    len, (void *)(uintptr_t)kind, &refusal);
 	if (rc == 0)
 		p->busy++;
 	else if (rc == -EPERM)
-		refused(d, d->cfg->progress_topic, rd_kafka_last_error());
+		refused(d, d->cfg->progress_topic, refusal);
 }
 
 static void
@@ -226,9 +228,10 @@ write_state(struct rs_daemon *d, struct rs_part *p, enum record_kind kind,
 }
 
 static void
-on_record_delivered(void *ud, int32_t partition, int64_t offset,
-    void *opaque, rd_kafka_resp_err_t err)
+on_record_delivered(void *ud, int32_t partition, const void *key,
+    size_t keylen, void *opaque, rd_kafka_resp_err_t err)
 {
+	int64_t offset = rs_progress_key_parse(key, keylen);
 	enum record_kind kind = (enum record_kind)(uintptr_t)opaque;
 	struct rs_daemon *d = ud;
 	struct rs_part *p = rs_parts_get(&d->parts, partition);
@@ -820,7 +823,7 @@ check_topics(struct rs_daemon *d)
 	char err[512];
 	int rc;
 
-	if ((rc = rs_kafka_conf(cfg, 'P', &conf, err, sizeof(err))) == 0 &&
+	if ((rc = rs_kafka_conf(cfg, RS_KAFKA_PRODUCER, &conf, err, sizeof(err))) == 0 &&
 	    (rc = rs_topics_check(&d->topics, d->loop, conf, cfg->read_topic,
 	    cfg->produce_topic, cfg->progress_topic, on_topics, d)) == 0) {
 		d->checking = true;

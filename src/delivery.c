@@ -199,6 +199,7 @@ tick(struct rs_delivery *d, uint64_t now)
 	const char *pair;
 	uint64_t due;
 	size_t plen, n;
+	rd_kafka_resp_err_t refusal;
 	int rc;
 
 	due = d->t0 + d->next * s->interval_ms;
@@ -208,7 +209,8 @@ tick(struct rs_delivery *d, uint64_t now)
 		    d->wall0 + (int64_t)(d->next * s->interval_ms)};
 	n = rs_position_encode(s->buf, s->bufcap, d->prefix, d->prefix_len,
 	    pair, plen, last, s->metadata ? &meta : NULL);
-	rc = rs_kafka_produce(s->kafka, d->key, d->key_len, s->buf, n, d);
+	rc = rs_kafka_produce(s->kafka, d->key, d->key_len, s->buf, n, d,
+	    &refusal);
 	if (rc == -ENOBUFS) {
 		rs_metrics.producer_queue_full++;
 		list_del(d);
@@ -217,7 +219,7 @@ tick(struct rs_delivery *d, uint64_t now)
 	}
 	if (rc == -EPERM) {
 		rs_metrics.positions_failed++;
-		refused(d, rd_kafka_last_error());
+		refused(d, refusal);
 		return;
 	}
 	if (rc != 0) {

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "routesim/buf.h"
+#include "routesim/lag.h"
 #include "routesim/request.h"
 
 /* Upper bounds of the tick lateness histogram, in milliseconds. */
@@ -59,11 +60,6 @@ rs_metrics_lateness(uint64_t ms)
 }
 
 /* What the metrics module cannot see by itself. */
-struct rs_partition_lag {
-	int32_t partition;
-	int64_t lag;
-};
-
 struct rs_metrics_state {
 	size_t producer_queue;		/* messages in librdkafka's queue */
 	int ready;			/* 0 or 1 */

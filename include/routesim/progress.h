@@ -52,8 +52,9 @@ int rs_progress_decode(const void *buf, size_t len, struct rs_progress *p);
 void rs_progress_free(struct rs_progress *p);
 
 /* Key of the request at offset: its decimal offset.  Returns the length;
- * buf holds at least 21 bytes. */
-size_t rs_progress_key(int64_t offset, char buf[21]);
+ * buf holds at least RS_PROGRESS_KEY_MAX bytes. */
+#define RS_PROGRESS_KEY_MAX 21
+size_t rs_progress_key(int64_t offset, char buf[RS_PROGRESS_KEY_MAX]);
 /* Parses a key: the decimal offset 0..INT64_MAX exactly as
  * rs_progress_key() writes it (no sign, no leading zero); -1 for
  * anything else. */
