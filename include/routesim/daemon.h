@@ -45,7 +45,7 @@
 #include "routesim/routes.h"
 #include "routesim/topics.h"
 
-struct pending;
+struct rs__pending;
 
 struct rs_daemon {
 	uv_loop_t *loop;
@@ -63,9 +63,9 @@ struct rs_daemon {
 	uv_timer_t lag_timer;		/* measures event-loop lag */
 	uv_idle_t tombs;		/* writes due tombstones, a slice a turn */
 	uv_idle_t resumer;		/* resumes restored deliveries, likewise */
-	struct pending *resume_head, **resume_tail;	/* to resume, owned */
+	struct rs__pending *resume_head, **resume_tail;	/* to resume, owned */
 	uint64_t lag_last_ns;
-	size_t pending;		/* requests waiting for their route */
+	size_t route_waits;	/* requests waiting for their route */
 	bool capped;		/* at --max-deliveries: not reading */
 	struct rs_buf record;		/* scratch for one progress record */
 	int exit_code;
