@@ -9,7 +9,7 @@ FROM debian:bookworm AS build
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
       build-essential cmake pkg-config \
-      librdkafka-dev libuv1-dev libcjson-dev libcmocka-dev \
+      librdkafka-dev libuv1-dev libcjson-dev libcmocka-dev uthash-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY CMakeLists.txt ./

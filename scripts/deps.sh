@@ -13,7 +13,7 @@ set -eu
 cd "$(dirname "$0")/.."
 
 BUILD="build-essential cmake pkg-config librdkafka-dev libuv1-dev
-libcjson-dev"
+libcjson-dev uthash-dev"
 TEST="clang libclang-rt-14-dev libcmocka-dev kcat python3 python3-kafka
 python3-kubernetes python3-yaml shellcheck yamllint docker-compose nodejs
 cppcheck clang-tidy pyflakes3 podman runc debootstrap default-jre-headless

@@ -627,7 +627,7 @@ rs_config_usage(FILE *out, const char *progname)
 		    left, s->help, "", s->env, s->def ? s->def : "(none)");
 	}
 	fprintf(out, "  %-40s %s\n", "-X, PROPERTY=VALUE",
-	    "librdkafka property for consumer and producer (repeatable)");
+	    "librdkafka property, for the client that knows it (repeatable)");
 	fprintf(out, "\nlibrdkafka properties also read from the environment"
 	    " / .env:\n");
 	for (size_t i = 0; i < NSETTINGS; i++)

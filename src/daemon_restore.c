@@ -154,10 +154,10 @@ rs__on_restore_end(void *ud, int32_t partition, int err)
 		return;
 	}
 	p->state = RS_PART_ACTIVE;
-	for (size_t i = 0; i < p->nbuckets && !d->stopping; i++)
-		for (struct rs_known *k = p->known[i]; k; k = k->next)
-			if (take_known(d, p, k, &resumed, &done) != 0)
-				break;
+	for (const struct rs_known *k = rs_part_known_next(p, NULL);
+	    k != NULL && !d->stopping; k = rs_part_known_next(p, k))
+		if (take_known(d, p, k, &resumed, &done) != 0)
+			break;
 	log_info("restored partition=%d resumed=%zu finished=%zu queued=%s",
 	    partition, resumed, done, p->queue ? "yes" : "no");
 	p->resuming = resumed;

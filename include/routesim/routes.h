@@ -50,8 +50,7 @@ struct rs_routes {
 	uv_fs_event_t watch;
 	bool watch_open;
 	bool closing;
-	struct rs_route_entry **buckets;
-	size_t nbuckets, count;
+	struct rs_route_entry *table;	/* uthash head (hash.h) */
 	unsigned loads_running;
 	void (*close_cb)(struct rs_routes *);
 };
