@@ -139,8 +139,9 @@ setting_label(const struct setting *s, enum rs_source src, char *buf,
 		snprintf(buf, len, "%s (%s)", s->env, source_names[src]);
 }
 
-bool
-rs_config_is_secret(const char *name)
+/* True for librdkafka property names that hold credentials. */
+static bool
+is_secret(const char *name)
 {
 	return strstr(name, "password") != NULL ||
 	    strstr(name, "secret") != NULL ||
@@ -696,7 +697,7 @@ rs_config_print(const struct rs_config *cfg, FILE *out)
 		const struct rs_kafka_prop *p = &cfg->kafka_props[i];
 
 		fprintf(out, "%-28s = %-24s # librdkafka, %s\n", p->name,
-		    rs_config_is_secret(p->name) ? "********" : p->value,
+		    is_secret(p->name) ? "********" : p->value,
 		    source_names[p->source]);
 	}
 }

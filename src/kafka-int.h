@@ -1,9 +1,12 @@
 /*
- * kafka-int.h - what the parts of the kafka module share (kafka.c: the
- * clients, produce and rebalances; kafka_stats.c: statistics and
- * readiness; kafka_restore.c: the progress restore reader).  Not for
- * callers: they use routesim/kafka.h.  Names are rs__kafka_, as libuv
+ * kafka-int.h - what the parts of the kafka module share; not for
+ * callers, who use routesim/kafka.h.  Names are rs__kafka_, as libuv
  * names its internals uv__.
+ *
+ *   kafka.c          the clients' start and stop, draining, produce
+ *   kafka_group.c    the consumer group: rebalances, offsets, pauses
+ *   kafka_stats.c    statistics and readiness
+ *   kafka_restore.c  the progress restore reader
  */
 #ifndef ROUTESIM_KAFKA_INT_H
 #define ROUTESIM_KAFKA_INT_H
@@ -19,6 +22,14 @@ int rs__kafka_new_client(rd_kafka_type_t type, rd_kafka_conf_t *conf,
     rd_kafka_t **out, char *err, size_t errlen);
 /* Logs and frees error, if any. */
 void rs__kafka_log_error(const char *what, rd_kafka_error_t *error);
+
+/* kafka_group.c */
+void rs__kafka_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+    rd_kafka_topic_partition_list_t *parts, void *opaque);
+void rs__kafka_commit_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+    rd_kafka_topic_partition_list_t *offsets, void *opaque);
+/* Hands the offsets set with rs_kafka_store_offset() to librdkafka. */
+void rs__kafka_flush_offsets(struct rs_kafka *k);
 
 /* kafka_stats.c */
 int rs__kafka_stats_cb(rd_kafka_t *rk, char *json, size_t len,

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "kafka-int.h"
+#include "routesim/array.h"
 #include "routesim/kafka_conf.h"
 #include "routesim/log.h"
 
@@ -101,133 +102,10 @@ dr_msg_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 		k->cbs.on_delivery(k->ud, m->_private, m->err);
 }
 
-static void
-log_partitions(const char *what, const rd_kafka_topic_partition_list_t *l)
-{
-	char buf[512];
-	size_t n = 0;
-
-	buf[0] = '\0';
-	for (int i = 0; i < l->cnt && n < sizeof(buf) - 32; i++)
-		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s%s[%d]",
-		    i ? "," : "", l->elems[i].topic, l->elems[i].partition);
-	log_info("%s partitions=%s", what, l->cnt ? buf : "none");
-}
-
-static void flush_offsets(struct rs_kafka *k);
-
-static bool
-cooperative(rd_kafka_t *rk)
-{
-	return strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0;
-}
-
-/*
- * Both rebalance protocols, as kcat handles them.  An assignment is taken
- * at once; a revocation is completed only when the owner says its
- * deliveries have handed off (rs_kafka_revoke_done()).  Assigned
- * partitions are not paused here: a pause right after an assign can make
- * librdkafka drop the assignment's fetch start, leaving the partition
- * never read (librdkafka issue #2190); the owner pauses one later, if
- * at all (rs_kafka_pause()).
- */
-static void
-rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
-    rd_kafka_topic_partition_list_t *parts, void *opaque)
-{
-	struct rs_kafka *k = opaque;
-	rd_kafka_resp_err_t ret = RD_KAFKA_RESP_ERR_NO_ERROR;
-
-	switch (err) {
-	case RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS:
-		log_partitions("assigned", parts);
-		k->assigned = true;
-		if (cooperative(rk))
-			rs__kafka_log_error("incremental assign",
-			    rd_kafka_incremental_assign(rk, parts));
-		else if ((ret = rd_kafka_assign(rk, parts)) !=
-		    RD_KAFKA_RESP_ERR_NO_ERROR)
-			log_warnx("assign: %s", rd_kafka_err2str(ret));
-		for (int i = 0; i < parts->cnt; i++)
-			k->cbs.on_assign(k->ud, parts->elems[i].partition);
-		break;
-	case RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS:
-		log_partitions("revoked", parts);
-		if (k->revoking != NULL)
-			rd_kafka_topic_partition_list_destroy(k->revoking);
-		k->revoking = rd_kafka_topic_partition_list_copy(parts);
-		k->cbs.on_revoke(k->ud, parts);
-		break;
-	default:
-		log_warnx("rebalance failed: %s", rd_kafka_err2str(err));
-		ret = rd_kafka_assign(rk, NULL);
-		break;
-	}
-	if (ret != RD_KAFKA_RESP_ERR_NO_ERROR)
-		log_warnx("rebalance: %s", rd_kafka_err2str(ret));
-}
-
-void
-rs_kafka_revoke_done(struct rs_kafka *k)
-{
-	rd_kafka_topic_partition_list_t *parts = k->revoking;
-	rd_kafka_resp_err_t ret;
-
-	if (parts == NULL)
-		return;
-	k->revoking = NULL;
-	/* Offsets done so far are committed with the revocation. */
-	flush_offsets(k);
-	if (cooperative(k->consumer)) {
-		rs__kafka_log_error("incremental unassign",
-		    rd_kafka_incremental_unassign(k->consumer, parts));
-	} else if ((ret = rd_kafka_assign(k->consumer, NULL)) !=
-	    RD_KAFKA_RESP_ERR_NO_ERROR) {
-		log_warnx("unassign: %s", rd_kafka_err2str(ret));
-	}
-	log_partitions("handed off", parts);
-	rd_kafka_topic_partition_list_destroy(parts);
-}
-
-static void
-commit_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
-    rd_kafka_topic_partition_list_t *offsets, void *opaque)
-{
-	struct rs_kafka *k = opaque;
-
-	(void)rk;
-	if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-		if (err != RD_KAFKA_RESP_ERR__NO_OFFSET)
-			log_warnx("offset commit: %s", rd_kafka_err2str(err));
-		return;
-	}
-	for (int i = 0; i < offsets->cnt; i++) {
-		rd_kafka_topic_partition_t *tp = &offsets->elems[i];
-
-		if (tp->err == RD_KAFKA_RESP_ERR_NO_ERROR && tp->offset >= 0 &&
-		    k->cbs.on_committed != NULL)
-			k->cbs.on_committed(k->ud, tp->partition, tp->offset);
-	}
-}
-
 /* ---- Serving the queues ----------------------------------------------- */
 
 static void check_stopped(struct rs_kafka *k);
-
-static void
-flush_offsets(struct rs_kafka *k)
-{
-	rd_kafka_resp_err_t err;
-
-	if (k->to_store->cnt == 0)
-		return;
-	err = rd_kafka_offsets_store(k->consumer, k->to_store);
-	if (err != RD_KAFKA_RESP_ERR_NO_ERROR)
-		log_debug("offset store: %s (partition no longer assigned?)",
-		    rd_kafka_err2str(err));
-	rd_kafka_topic_partition_list_destroy(k->to_store);
-	k->to_store = rd_kafka_topic_partition_list_new(4);
-}
+static void start_failed(struct rs_kafka *k, unsigned handles);
 
 /* Returns true when the slice ran out before the queue was empty. */
 static bool
@@ -264,35 +142,8 @@ drain_consumer(struct rs_kafka *k)
 			rd_kafka_message_destroy(m);
 		}
 	} while (n == RS_KAFKA_BATCH && uv_hrtime() < end);
-	flush_offsets(k);
+	rs__kafka_flush_offsets(k);
 	return n == RS_KAFKA_BATCH;
-}
-
-static void
-pause_resume(struct rs_kafka *k, int32_t partition, bool pause)
-{
-	rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
-	rd_kafka_resp_err_t err;
-
-	rd_kafka_topic_partition_list_add(l, k->read_topic, partition);
-	err = pause ? rd_kafka_pause_partitions(k->consumer, l) :
-	    rd_kafka_resume_partitions(k->consumer, l);
-	if (err != RD_KAFKA_RESP_ERR_NO_ERROR)
-		log_warnx("%s partition=%d: %s", pause ? "pause" : "resume",
-		    partition, rd_kafka_err2str(err));
-	rd_kafka_topic_partition_list_destroy(l);
-}
-
-void
-rs_kafka_pause(struct rs_kafka *k, int32_t partition)
-{
-	pause_resume(k, partition, true);
-}
-
-void
-rs_kafka_resume(struct rs_kafka *k, int32_t partition)
-{
-	pause_resume(k, partition, false);
 }
 
 /*
@@ -350,50 +201,6 @@ rs__kafka_new_client(rd_kafka_type_t type, rd_kafka_conf_t *conf, rd_kafka_t **o
 		    type == RD_KAFKA_CONSUMER ? "consumer" : "producer", why);
 	}
 	return 0;
-}
-
-static void
-noop_closed(uv_handle_t *h)
-{
-	(void)h;
-}
-
-/* Undoes a partial rs_kafka_start(); the caller must still run the loop
- * once so that the closed handles are released. */
-static void
-start_failed(struct rs_kafka *k, unsigned handles)
-{
-	if (handles >= 1)
-		rs_kafka_watch_close(&k->cwatch, noop_closed);
-	if (handles >= 2)
-		rs_kafka_watch_close(&k->pwatch, noop_closed);
-	if (handles >= 3)
-		rs_kafka_watch_close(&k->rwatch, noop_closed);
-	if (handles >= 4) {
-		rs_kafka_pump_close(&k->pump, noop_closed);
-		uv_close((uv_handle_t *)&k->deadline, noop_closed);
-	}
-	if (k->ptopic != NULL)
-		rd_kafka_topic_destroy(k->ptopic);
-	if (k->prtopic != NULL)
-		rd_kafka_topic_destroy(k->prtopic);
-	if (k->cq != NULL)
-		rd_kafka_queue_destroy(k->cq);
-	if (k->rq != NULL)
-		rd_kafka_queue_destroy(k->rq);
-	if (k->reader != NULL)
-		rd_kafka_destroy_flags(k->reader,
-		    RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
-	if (k->pq != NULL)
-		rd_kafka_queue_destroy(k->pq);
-	if (k->to_store != NULL)
-		rd_kafka_topic_partition_list_destroy(k->to_store);
-	if (k->consumer != NULL)
-		rd_kafka_destroy_flags(k->consumer,
-		    RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
-	if (k->producer != NULL)
-		rd_kafka_destroy(k->producer);
-	k->consumer = k->producer = NULL;
 }
 
 /* Counts in *handles what must be closed if a later step fails. */
@@ -474,8 +281,8 @@ rs_kafka_start(struct rs_kafka *k, uv_loop_t *loop,
 	rd_kafka_conf_set_log_cb(pc, rs__kafka_log_cb);
 	rd_kafka_conf_set_error_cb(cc, rs__kafka_error_cb);
 	rd_kafka_conf_set_error_cb(pc, rs__kafka_error_cb);
-	rd_kafka_conf_set_rebalance_cb(cc, rebalance_cb);
-	rd_kafka_conf_set_offset_commit_cb(cc, commit_cb);
+	rd_kafka_conf_set_rebalance_cb(cc, rs__kafka_rebalance_cb);
+	rd_kafka_conf_set_offset_commit_cb(cc, rs__kafka_commit_cb);
 	rd_kafka_conf_set_stats_cb(cc, rs__kafka_stats_cb);
 	rd_kafka_conf_set_stats_cb(pc, rs__kafka_stats_cb);
 	rd_kafka_conf_set_dr_msg_cb(pc, dr_msg_cb);
@@ -531,28 +338,6 @@ fail:
 		rd_kafka_conf_destroy(pc);
 	start_failed(k, handles);
 	return rc < 0 ? rc : -EIO;
-}
-
-int
-rs_kafka_subscribe(struct rs_kafka *k)
-{
-	rd_kafka_topic_partition_list_t *sub;
-	rd_kafka_resp_err_t kerr;
-
-	if (k->stopping)
-		return 0;
-	sub = rd_kafka_topic_partition_list_new(1);
-	rd_kafka_topic_partition_list_add(sub, k->read_topic,
-	    RD_KAFKA_PARTITION_UA);
-	kerr = rd_kafka_subscribe(k->consumer, sub);
-	rd_kafka_topic_partition_list_destroy(sub);
-	if (kerr != RD_KAFKA_RESP_ERR_NO_ERROR) {
-		rs_log(RS_LOG_ERROR, "subscribe to %s: %s", k->read_topic,
-		    rd_kafka_err2str(kerr));
-		return -EIO;
-	}
-	k->consuming = true;
-	return 0;
 }
 
 /* ---- Produce ---------------------------------------------------------- */
@@ -634,20 +419,6 @@ rs_kafka_produce_progress(struct rs_kafka *k, int32_t partition,
 	return -EIO;
 }
 
-void
-rs_kafka_store_offset(struct rs_kafka *k, int32_t partition, int64_t next)
-{
-	rd_kafka_topic_partition_t *tp;
-
-	tp = rd_kafka_topic_partition_list_find(k->to_store, k->read_topic,
-	    partition);
-	if (tp == NULL)
-		tp = rd_kafka_topic_partition_list_add(k->to_store,
-		    k->read_topic, partition);
-	if (next > tp->offset)
-		tp->offset = next;
-}
-
 size_t
 rs_kafka_outq_len(const struct rs_kafka *k)
 {
@@ -656,28 +427,49 @@ rs_kafka_outq_len(const struct rs_kafka *k)
 
 /* ---- Stop ------------------------------------------------------------- */
 
+/*
+ * Destroys whatever rs_kafka_start() created; the consumer leaves its
+ * group (a blocking close) only when leave, else it was closed on the
+ * loop already, or never joined.
+ */
+static void
+destroy_clients(struct rs_kafka *k, bool leave)
+{
+	if (k->cq != NULL)
+		rd_kafka_queue_destroy(k->cq);
+	if (k->pq != NULL)
+		rd_kafka_queue_destroy(k->pq);
+	if (k->rq != NULL)
+		rd_kafka_queue_destroy(k->rq);
+	if (k->ptopic != NULL)
+		rd_kafka_topic_destroy(k->ptopic);
+	if (k->prtopic != NULL)
+		rd_kafka_topic_destroy(k->prtopic);
+	if (k->to_store != NULL)
+		rd_kafka_topic_partition_list_destroy(k->to_store);
+	if (k->revoking != NULL)
+		rd_kafka_topic_partition_list_destroy(k->revoking);
+	if (k->reader != NULL)
+		rd_kafka_destroy_flags(k->reader,
+		    RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
+	rs__kafka_stats_free(k);
+	if (k->consumer != NULL && leave)
+		rd_kafka_destroy(k->consumer);
+	else if (k->consumer != NULL)
+		rd_kafka_destroy_flags(k->consumer,
+		    RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
+	if (k->producer != NULL)
+		rd_kafka_destroy(k->producer);
+	k->consumer = k->producer = NULL;
+}
+
 static void
 handle_closed(struct rs_kafka *k)
 {
 	if (--k->open_handles > 0)
 		return;
-	rd_kafka_queue_destroy(k->cq);
-	rd_kafka_queue_destroy(k->pq);
-	rd_kafka_queue_destroy(k->rq);
-	rd_kafka_topic_destroy(k->ptopic);
-	rd_kafka_topic_destroy(k->prtopic);
-	rd_kafka_topic_partition_list_destroy(k->to_store);
-	if (k->revoking != NULL)
-		rd_kafka_topic_partition_list_destroy(k->revoking);
-	rd_kafka_destroy_flags(k->reader, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
-	rs__kafka_stats_free(k);
-	if (k->closing_consumer && !rd_kafka_consumer_closed(k->consumer))
-		rd_kafka_destroy_flags(k->consumer,
-		    RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
-	else
-		rd_kafka_destroy(k->consumer);
-	rd_kafka_destroy(k->producer);
-	k->consumer = k->producer = NULL;
+	destroy_clients(k, !k->closing_consumer ||
+	    rd_kafka_consumer_closed(k->consumer));
 	if (k->cbs.on_stopped != NULL)
 		k->cbs.on_stopped(k->ud, k->undelivered);
 }
@@ -705,6 +497,31 @@ on_watch_closed(uv_handle_t *h)
 	handle_closed(p->data);
 }
 
+/* Closes the first n handles that start_handles() opens; with notify,
+ * the last close destroys the clients and calls on_stopped. */
+static void
+close_handles(struct rs_kafka *k, unsigned n, bool notify)
+{
+	struct rs_kafka_watch *w[] = {&k->cwatch, &k->pwatch, &k->rwatch};
+
+	for (unsigned i = 0; i < n && i < RS_NELEM(w); i++)
+		rs_kafka_watch_close(w[i], notify ? on_watch_closed : NULL);
+	if (n <= RS_NELEM(w))
+		return;
+	rs_kafka_pump_close(&k->pump, notify ? on_pump_closed : NULL);
+	uv_close((uv_handle_t *)&k->deadline,
+	    notify ? on_deadline_closed : NULL);
+}
+
+/* Undoes a partial rs_kafka_start(); the caller must still run the loop
+ * once so that the closed handles are released. */
+static void
+start_failed(struct rs_kafka *k, unsigned handles)
+{
+	close_handles(k, handles, false);
+	destroy_clients(k, false);
+}
+
 static void
 check_stopped(struct rs_kafka *k)
 {
@@ -727,11 +544,7 @@ check_stopped(struct rs_kafka *k)
 		while (rd_kafka_poll(k->producer, 0) > 0)
 			;	/* their reports, slice by slice */
 	}
-	rs_kafka_watch_close(&k->cwatch, on_watch_closed);
-	rs_kafka_watch_close(&k->pwatch, on_watch_closed);
-	rs_kafka_watch_close(&k->rwatch, on_watch_closed);
-	rs_kafka_pump_close(&k->pump, on_pump_closed);
-	uv_close((uv_handle_t *)&k->deadline, on_deadline_closed);
+	close_handles(k, k->open_handles, true);
 }
 
 static void
@@ -757,7 +570,7 @@ rs_kafka_stop(struct rs_kafka *k, unsigned timeout_ms)
 		return;
 	k->stopping = true;
 	k->consuming = false;
-	flush_offsets(k);
+	rs__kafka_flush_offsets(k);
 	error = rd_kafka_consumer_close_queue(k->consumer, k->cq);
 	if (error != NULL) {
 		log_warnx("consumer close: %s", rd_kafka_error_string(error));

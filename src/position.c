@@ -104,8 +104,10 @@ rs_pair_format(double lat, double lng, enum rs_position_order order,
 	return n;
 }
 
-size_t
-rs_utf8_seq_len(const unsigned char *s)
+/* Length of the valid UTF-8 sequence at s (NUL-terminated), 0 if the bytes
+ * there are not valid UTF-8 (overlong, surrogate, truncated...). */
+static size_t
+utf8_seq_len(const unsigned char *s)
 {
 	if (s[0] < 0x80)
 		return 1;
@@ -139,13 +141,21 @@ rs_utf8_valid(const char *s)
 	size_t l;
 
 	for (; *p != '\0'; p += l)
-		if ((l = rs_utf8_seq_len(p)) == 0)
+		if ((l = utf8_seq_len(p)) == 0)
 			return false;
 	return true;
 }
 
-size_t
-rs_json_escape(char *out, const char *s)
+/* Worst-case length of json_escape() output for n input bytes. */
+static size_t
+json_escape_max(size_t n)
+{
+	return n * 6;
+}
+
+/* Appends the JSON string body of s (without quotes) as Go escapes it. */
+static size_t
+json_escape(char *out, const char *s)
 {
 	static const char hex[] = "0123456789abcdef";
 	const unsigned char *p = (const unsigned char *)s;
@@ -192,7 +202,7 @@ rs_json_escape(char *out, const char *s)
 			out[n + 5] = hex[c & 15];
 			n += 6;
 			p++;
-		} else if ((l = rs_utf8_seq_len(p)) == 0) {
+		} else if ((l = utf8_seq_len(p)) == 0) {
 			memcpy(out + n, "\\ufffd", 6);
 			n += 6;
 			p++;
@@ -219,8 +229,8 @@ size_t
 rs_json_ids_size(const char *route_id, const char *client_id)
 {
 	return sizeof(IDS_ROUTE) - 1 + sizeof(IDS_CLIENT) - 1 + 1 +
-	    rs_json_escape_max(strlen(route_id)) +
-	    rs_json_escape_max(strlen(client_id));
+	    json_escape_max(strlen(route_id)) +
+	    json_escape_max(strlen(client_id));
 }
 
 size_t
@@ -230,10 +240,10 @@ rs_json_ids(char *buf, const char *route_id, const char *client_id)
 
 	memcpy(buf, IDS_ROUTE, sizeof(IDS_ROUTE) - 1);
 	n = sizeof(IDS_ROUTE) - 1;
-	n += rs_json_escape(buf + n, route_id);
+	n += json_escape(buf + n, route_id);
 	memcpy(buf + n, IDS_CLIENT, sizeof(IDS_CLIENT) - 1);
 	n += sizeof(IDS_CLIENT) - 1;
-	n += rs_json_escape(buf + n, client_id);
+	n += json_escape(buf + n, client_id);
 	buf[n++] = '"';
 	return n;
 }

@@ -47,6 +47,8 @@ unlink_entry(struct rs_routes *rt, struct rs_route_entry *e)
 	e->in_table = false;
 }
 
+static void invalidate(struct rs_routes *rt);
+
 static void
 on_watch(uv_fs_event_t *h, const char *filename, int events, int status)
 {
@@ -61,7 +63,7 @@ on_watch(uv_fs_event_t *h, const char *filename, int events, int status)
 	}
 	log_debug("route folder changed file=%s: routes will be re-read",
 	    filename ? rs_log_value(name, sizeof(name), filename) : "?");
-	rs_routes_invalidate(rt);
+	invalidate(rt);
 }
 
 int
@@ -97,8 +99,9 @@ rs_routes_cached(const struct rs_routes *rt)
 	return HASH_COUNT(rt->table);
 }
 
-void
-rs_routes_invalidate(struct rs_routes *rt)
+/* Drops every cached route: what the folder watch does. */
+static void
+invalidate(struct rs_routes *rt)
 {
 	struct rs_route_entry *e, *next;
 
@@ -231,7 +234,7 @@ rs_routes_close(struct rs_routes *rt, void (*cb)(struct rs_routes *))
 	for (struct rs_route_entry *e = rt->table; e != NULL; e = e->hh.next)
 		if (e->loading)
 			uv_cancel((uv_req_t *)&e->work);
-	rs_routes_invalidate(rt);
+	invalidate(rt);
 	/* The watch handle is closed even when it failed to start. */
 	uv_close((uv_handle_t *)&rt->watch, watch_closed);
 }

@@ -29,7 +29,9 @@ struct rs_metrics {
 	uint64_t deliveries_resumed;	/* from a progress record */
 	uint64_t deliveries_finished;	/* every position acknowledged */
 	uint64_t deliveries_failed;	/* a position permanently failed */
-	uint64_t deliveries_stopped;	/* stopped by shutdown */
+	uint64_t deliveries_stopped;	/* stopped before the end: hand-off
+					 * (shutdown included) or a refused
+					 * topic */
 	uint64_t deliveries_active;	/* gauge */
 	uint64_t deliveries_max;	/* gauge: --max-deliveries */
 	uint64_t capped_since_ns;	/* uv_hrtime() reading stopped; 0 */

@@ -24,7 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "routesim/config.h"
+#include "routesim/order.h"
 
 /* Enough for any double in Go's format, with its NUL. */
 #define RS_NUMBER_MAX 32
@@ -61,18 +61,6 @@ size_t rs_position_prefix(char *buf, const char *route_id,
  * most 20).  The hot paths format numbers with this, not printf. */
 size_t rs_put_u64(char *p, uint64_t v);
 
-/* Appends the JSON string body of s (without quotes) as Go escapes it. */
-size_t rs_json_escape(char *out, const char *s);
-/* Worst-case length of rs_json_escape() output for n input bytes. */
-static inline size_t
-rs_json_escape_max(size_t n)
-{
-	return n * 6;
-}
-
-/* Length of the valid UTF-8 sequence at s (NUL-terminated), 0 if the bytes
- * there are not valid UTF-8 (overlong, surrogate, truncated...). */
-size_t rs_utf8_seq_len(const unsigned char *s);
 /* True when the NUL-terminated s is entirely valid UTF-8. */
 bool rs_utf8_valid(const char *s);
 
