@@ -105,7 +105,8 @@ check_topics(struct rs_daemon *d)
 	char err[512];
 	int rc;
 
-	if ((rc = rs_kafka_conf(cfg, RS_KAFKA_PRODUCER, &conf, err, sizeof(err))) == 0 &&
+	if ((rc = rs_kafka_conf(cfg, RS_KAFKA_PRODUCER, &conf, err,
+	    sizeof(err))) == 0 &&
 	    (rc = rs_topics_check(&d->topics, d->loop, conf, cfg->read_topic,
 	    cfg->produce_topic, cfg->progress_topic, on_topics, d)) == 0) {
 		d->checking = true;

@@ -48,7 +48,8 @@ rs__write_record(struct rs_daemon *d, struct rs_part *p, enum record_kind kind,
 		rs_buf_reset(&d->record);
 		if ((value = rs_buf_reserve(&d->record,
 		    rs_progress_size(rec))) == NULL) {
-			rs__cannot_take(d, p, offset, "progress record", -ENOMEM);
+			rs__cannot_take(d, p, offset, "progress record",
+			    -ENOMEM);
 			return;
 		}
 		len = rs_progress_encode(rec, value);

@@ -18,7 +18,8 @@
 /* ---- librdkafka callbacks (all served on the loop thread) ------------- */
 
 void
-rs__kafka_log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
+rs__kafka_log_cb(const rd_kafka_t *rk, int level, const char *fac,
+    const char *buf)
 {
 	enum rs_log_level l = level <= 3 ? RS_LOG_ERROR :
 	    level == 4 ? RS_LOG_WARN : level <= 6 ? RS_LOG_INFO : RS_LOG_DEBUG;
@@ -190,14 +191,15 @@ drain(struct rs_kafka_pump *pump)
 /* ---- Start ------------------------------------------------------------ */
 
 int
-rs__kafka_new_client(rd_kafka_type_t type, rd_kafka_conf_t *conf, rd_kafka_t **out,
-    char *err, size_t errlen)
+rs__kafka_new_client(rd_kafka_type_t type, rd_kafka_conf_t *conf,
+    rd_kafka_t **out, char *err, size_t errlen)
 {
 	char why[512];
 
 	if ((*out = rd_kafka_new(type, conf, why, sizeof(why))) == NULL) {
 		rd_kafka_conf_destroy(conf);
-		return rs_errf(err, errlen, -EINVAL, "cannot create kafka %s: %s",
+		return rs_errf(err, errlen, -EINVAL,
+		    "cannot create kafka %s: %s",
 		    type == RD_KAFKA_CONSUMER ? "consumer" : "producer", why);
 	}
 	return 0;
@@ -272,7 +274,8 @@ rs_kafka_start(struct rs_kafka *k, uv_loop_t *loop,
 	k->progress_topic = cfg->progress_topic;
 	k->consumer_brokers_up = k->producer_brokers_up = -1;
 
-	if ((rc = rs_kafka_conf(cfg, RS_KAFKA_CONSUMER, &cc, err, errlen)) != 0 ||
+	if ((rc = rs_kafka_conf(cfg, RS_KAFKA_CONSUMER, &cc, err,
+	    errlen)) != 0 ||
 	    (rc = rs_kafka_conf(cfg, RS_KAFKA_PRODUCER, &pc, err, errlen)) != 0)
 		goto fail;
 	rd_kafka_conf_set_opaque(cc, k);
@@ -287,13 +290,15 @@ rs_kafka_start(struct rs_kafka *k, uv_loop_t *loop,
 	rd_kafka_conf_set_stats_cb(pc, rs__kafka_stats_cb);
 	rd_kafka_conf_set_dr_msg_cb(pc, dr_msg_cb);
 
-	rc = rs__kafka_new_client(RD_KAFKA_CONSUMER, cc, &k->consumer, err, errlen);
+	rc = rs__kafka_new_client(RD_KAFKA_CONSUMER, cc, &k->consumer, err,
+	    errlen);
 	cc = NULL;	/* owned by the client now, or destroyed */
 	if (rc != 0)
 		goto fail;
 	if ((rc = high_water(pc, &k->high_water, err, errlen)) != 0)
 		goto fail;
-	rc = rs__kafka_new_client(RD_KAFKA_PRODUCER, pc, &k->producer, err, errlen);
+	rc = rs__kafka_new_client(RD_KAFKA_PRODUCER, pc, &k->producer, err,
+	    errlen);
 	pc = NULL;
 	if (rc != 0)
 		goto fail;
@@ -312,7 +317,8 @@ rs_kafka_start(struct rs_kafka *k, uv_loop_t *loop,
 	}
 	if ((k->ptopic = rd_kafka_topic_new(k->producer, cfg->produce_topic,
 	    NULL)) == NULL) {
-		rc = rs_errf(err, errlen, -EINVAL, "topic %s: %s", cfg->produce_topic,
+		rc = rs_errf(err, errlen, -EINVAL, "topic %s: %s",
+		    cfg->produce_topic,
 		    rd_kafka_err2str(rd_kafka_last_error()));
 		goto fail;
 	}

@@ -134,9 +134,10 @@ rs__kafka_flush_offsets(struct rs_kafka *k)
 static void
 pause_resume(struct rs_kafka *k, int32_t partition, bool pause)
 {
-	rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+	rd_kafka_topic_partition_list_t *l;
 	rd_kafka_resp_err_t err;
 
+	l = rd_kafka_topic_partition_list_new(1);
 	rd_kafka_topic_partition_list_add(l, k->read_topic, partition);
 	err = pause ? rd_kafka_pause_partitions(k->consumer, l) :
 	    rd_kafka_resume_partitions(k->consumer, l);

@@ -28,11 +28,12 @@ missing_partition(int err)
 static void
 restore_end(struct rs_kafka *k, int32_t partition, int err)
 {
-	rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+	rd_kafka_topic_partition_list_t *l;
 
+	l = rd_kafka_topic_partition_list_new(1);
 	rd_kafka_topic_partition_list_add(l, k->progress_topic, partition);
-	rs__kafka_log_error("restore unassign", rd_kafka_incremental_unassign(k->reader,
-	    l));
+	rs__kafka_log_error("restore unassign",
+	    rd_kafka_incremental_unassign(k->reader, l));
 	rd_kafka_topic_partition_list_destroy(l);
 	k->cbs.on_restore_end(k->ud, partition, err);
 }
@@ -120,9 +121,10 @@ rs__kafka_reader_drain(struct rs_kafka *k)
 int
 rs_kafka_restore(struct rs_kafka *k, int32_t partition)
 {
-	rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+	rd_kafka_topic_partition_list_t *l;
 	rd_kafka_error_t *error;
 
+	l = rd_kafka_topic_partition_list_new(1);
 	rd_kafka_topic_partition_list_add(l, k->progress_topic,
 	    partition)->offset = RD_KAFKA_OFFSET_BEGINNING;
 	error = rd_kafka_incremental_assign(k->reader, l);

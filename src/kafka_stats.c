@@ -67,11 +67,13 @@ stats_read(struct rs_kafka *k, rd_kafka_t *rk, struct rs_kafka_stats *st)
 		return;
 	cJSON_ArrayForEach(b, cJSON_GetObjectItemCaseSensitive(root, "brokers"))
 	{
-		const cJSON *state = cJSON_GetObjectItemCaseSensitive(b, "state");
+		const cJSON *state = cJSON_GetObjectItemCaseSensitive(b,
+		    "state");
 		const cJSON *id = cJSON_GetObjectItemCaseSensitive(b, "nodeid");
 
 		if (cJSON_IsNumber(id) && id->valuedouble >= 0 &&
-		    cJSON_IsString(state) && strcmp(state->valuestring, "UP") == 0)
+		    cJSON_IsString(state) &&
+		    strcmp(state->valuestring, "UP") == 0)
 			up++;
 	}
 	if (rk == k->producer) {
@@ -143,7 +145,8 @@ rs_kafka_ready(struct rs_kafka *k, const char **why)
 	if (k->stopping)
 		*why = "shutting down";
 	else if (k->consumer_brokers_up <= 0 || k->producer_brokers_up <= 0)
-		*why = k->consumer_brokers_up < 0 || k->producer_brokers_up < 0 ?
+		*why = k->consumer_brokers_up < 0 ||
+		    k->producer_brokers_up < 0 ?
 		    "waiting for the first broker connection" :
 		    "no broker reachable";
 	else if (!k->assigned)

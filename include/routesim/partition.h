@@ -62,7 +62,7 @@ struct rs_part {
 	int64_t *done;
 	size_t ndone, ncommitted, done_cap;
 	size_t busy;
-	size_t resuming;		/* restored deliveries not resumed yet */
+	size_t resuming;	/* restored deliveries not resumed yet */
 };
 
 struct rs_parts {

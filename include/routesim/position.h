@@ -2,7 +2,8 @@
  * position.h - encoding of position messages, byte-compatible with the
  * original Go simulator (encoding/json):
  *
- *   {"routeId":"1","clientId":"1","position":[-15.82594,-47.92923],"finished":false}
+ *   {"routeId":"1","clientId":"1",
+ *    "position":[-15.82594,-47.92923],"finished":false}
  *
  * Field order as above, no spaces, no trailing newline.  Numbers are in
  * their shortest round-trip form, in fixed notation for 1e-6 <= |x| < 1e21
