@@ -44,7 +44,7 @@ struct rs_metrics {
 	uint64_t lateness_buckets[RS_LATENESS_BUCKETS]; /* not cumulative */
 	uint64_t lateness_count;
 	uint64_t lateness_sum_ms;
-	double loop_lag_seconds;	/* gauge, see daemon.c */
+	double loop_lag_seconds;	/* gauge, see daemon_http.c */
 };
 
 extern struct rs_metrics rs_metrics;

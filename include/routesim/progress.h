@@ -16,7 +16,8 @@
  * A record's clientId obeys a request's limit (RS_REQUEST_MAX_BYTES once
  * decoded), so restoring never holds more than reading requests does.
  *
- * Nothing here talks to Kafka; daemon.c writes and restores the records.
+ * Nothing here talks to Kafka; daemon_records.c writes the records and
+ * daemon_restore.c reads them back.
  * rs_progress_encode() writes into the caller's buffer (no allocation,
  * no printf: every delivery writes records); rs_progress_decode() fills
  * a caller struct whose client_id is heap memory released by
