@@ -10,13 +10,15 @@
 static void
 part_free(struct rs_part *p)
 {
-	struct rs_known *k, *next;
+	struct rs_known *k = p != NULL ? p->known : NULL, *next;
 	struct rs_queued *q;
 
 	if (p == NULL)
 		return;
-	HASH_ITER(hh, p->known, k, next) {
-		HASH_DEL(p->known, k);
+	/* The table first, then the elements (still linked by hh.next). */
+	HASH_CLEAR(hh, p->known);
+	for (; k != NULL; k = next) {
+		next = k->hh.next;
 		rs_progress_free(&k->rec);
 		free(k);
 	}

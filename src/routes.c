@@ -103,10 +103,12 @@ rs_routes_cached(const struct rs_routes *rt)
 static void
 invalidate(struct rs_routes *rt)
 {
-	struct rs_route_entry *e, *next;
+	struct rs_route_entry *e = rt->table, *next;
 
-	HASH_ITER(hh, rt->table, e, next) {
-		HASH_DEL(rt->table, e);
+	/* The table first, then the elements (still linked by hh.next). */
+	HASH_CLEAR(hh, rt->table);
+	for (; e != NULL; e = next) {
+		next = e->hh.next;
 		e->in_table = false;
 		if (e->loading) {
 			e->stale = true;	/* freed when done */

@@ -6,9 +6,10 @@
  * table is as before); rs_hash_added() tells the caller, who still owns
  * the element.  Everything else is plain uthash: a struct with a
  * UT_hash_handle named hh, a head pointer that starts NULL, HASH_FIND*,
- * HASH_ADD*, HASH_DEL and HASH_ITER (deleting the current element is
- * allowed).  The table's memory belongs to the head and is freed with
- * the last HASH_DEL.
+ * HASH_ADD*, HASH_DEL, HASH_COUNT.  The table's memory belongs to the
+ * head and is freed with the last HASH_DEL or by HASH_CLEAR.  To empty a
+ * table, HASH_CLEAR it, then free the elements, still linked through
+ * hh.next (clang's analyzer misreads HASH_DEL inside HASH_ITER).
  */
 #ifndef ROUTESIM_HASH_H
 #define ROUTESIM_HASH_H
