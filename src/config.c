@@ -25,7 +25,7 @@
 
 enum type {
 	T_STR,		/* non-empty string */
-	T_MS,		/* milliseconds, an unsigned integer within [min, max] */
+	T_MS,		/* milliseconds, unsigned, within [min, max] */
 	T_UINT,		/* a count within [min, max] */
 	T_BOOL,		/* true | false */
 	T_ORDER,	/* latlng | lnglat */
@@ -112,7 +112,8 @@ static const struct setting settings[] = {
 	    F(max_browsers), "256", 1, 100000,
 	    "browsers connected at once (more are refused)", RS_PROG_TRACKER},
 	{"log-level", 0, "ROUTESIM_LOG_LEVEL", "error|warn|info|debug",
-	    T_LOGLEVEL, F(log_level), "info", 0, 0, "least severe level logged", 0},
+	    T_LOGLEVEL, F(log_level), "info", 0, 0,
+	    "least severe level logged", 0},
 	{"log-format", 0, "ROUTESIM_LOG_FORMAT", "text|json", T_LOGFORMAT,
 	    F(log_format), "text", 0, 0, "log line format", 0},
 	{"env-file", 0, "ROUTESIM_ENV_FILE", "FILE", T_STR, F(env_file),
@@ -161,8 +162,9 @@ setting_label(const struct setting *s, enum rs_source src, char *buf,
 		snprintf(buf, len, "%s (%s)", s->env, source_names[src]);
 }
 
-bool
-rs_config_is_secret(const char *name)
+/* True for librdkafka property names that hold credentials. */
+static bool
+is_secret(const char *name)
 {
 	return strstr(name, "password") != NULL ||
 	    strstr(name, "secret") != NULL ||
@@ -272,8 +274,9 @@ apply(struct rs_config *cfg, size_t idx, const char *value,
 		else if (strcmp(value, "false") == 0 || strcmp(value, "0") == 0)
 			*(bool *)(void *)(base + s->off) = false;
 		else
-			return rs_errf(err, errlen, -EINVAL, "%s: invalid value "
-			    "'%s': expected true or false", label, value);
+			return rs_errf(err, errlen, -EINVAL,
+			    "%s: invalid value '%s': expected true or false",
+			    label, value);
 		break;
 	case T_ORDER:
 		if (strcmp(value, "latlng") == 0)
@@ -281,18 +284,21 @@ apply(struct rs_config *cfg, size_t idx, const char *value,
 		else if (strcmp(value, "lnglat") == 0)
 			cfg->position_order = RS_ORDER_LNGLAT;
 		else
-			return rs_errf(err, errlen, -EINVAL, "%s: invalid value '%s': "
+			return rs_errf(err, errlen, -EINVAL,
+			    "%s: invalid value '%s': "
 			    "expected latlng or lnglat", label, value);
 		break;
 	case T_LOGLEVEL:
 		if (rs_log_level_parse(value, &cfg->log_level) != 0)
-			return rs_errf(err, errlen, -EINVAL, "%s: invalid value '%s': "
+			return rs_errf(err, errlen, -EINVAL,
+			    "%s: invalid value '%s': "
 			    "expected error, warn, info or debug", label,
 			    value);
 		break;
 	case T_LOGFORMAT:
 		if (rs_log_format_parse(value, &cfg->log_format) != 0)
-			return rs_errf(err, errlen, -EINVAL, "%s: invalid value '%s': "
+			return rs_errf(err, errlen, -EINVAL,
+			    "%s: invalid value '%s': "
 			    "expected text or json", label, value);
 		break;
 	case T_KAFKA:
@@ -373,8 +379,8 @@ dotenv_cb(void *ud, const char *key, const char *value, unsigned line)
 	rc = apply(ctx->cfg, (size_t)idx, value, RS_SRC_DOTENV, inner,
 	    sizeof(inner));
 	if (rc == -EINVAL)
-		rs_errf(ctx->err, ctx->errlen, -EINVAL, "%s:%u: %s", ctx->path, line,
-		    inner);
+		rs_errf(ctx->err, ctx->errlen, -EINVAL, "%s:%u: %s", ctx->path,
+		    line, inner);
 	return rc;
 }
 
@@ -431,7 +437,8 @@ load_dotenv(struct rs_config *cfg, bool explicit, char *err, size_t errlen)
 	}
 	len = fread(buf, 1, ENV_FILE_MAX + 1, f);
 	if (ferror(f)) {
-		rc = rs_errf(err, errlen, -EINVAL, "%s: read error", cfg->env_file);
+		rc = rs_errf(err, errlen, -EINVAL, "%s: read error",
+		    cfg->env_file);
 		goto out;
 	}
 	if (len > ENV_FILE_MAX) {
@@ -474,7 +481,8 @@ apply_x(struct rs_config *cfg, const char *arg, char *err, size_t errlen)
 	memcpy(name, arg, n);
 	name[n] = '\0';
 	if (eq[1] == '\0')
-		return rs_errf(err, errlen, -EINVAL, "-X %s: empty value", name);
+		return rs_errf(err, errlen, -EINVAL, "-X %s: empty value",
+		    name);
 	return set_kafka_prop(cfg, name, eq + 1, RS_SRC_FLAG);
 }
 
@@ -543,12 +551,12 @@ parse_flags(struct rs_config *cfg, int argc, char *const argv[], char *err,
 			cfg->mode = RS_MODE_HEALTHCHECK;
 			continue;
 		case ':':
-			return rs_errf(err, errlen, -EINVAL, "%s: missing value",
-			    argv[optind - 1]);
+			return rs_errf(err, errlen, -EINVAL,
+			    "%s: missing value", argv[optind - 1]);
 		case '?':
 			if (optopt != 0)
-				return rs_errf(err, errlen, -EINVAL, "unknown flag -%c",
-				    optopt);
+				return rs_errf(err, errlen, -EINVAL,
+				    "unknown flag -%c", optopt);
 			return rs_errf(err, errlen, -EINVAL, "unknown flag %s",
 			    argv[optind - 1]);
 		default:
@@ -561,21 +569,24 @@ parse_flags(struct rs_config *cfg, int argc, char *const argv[], char *err,
 			break;
 		}
 		if (idx >= NSETTINGS)
-			return rs_errf(err, errlen, -EINVAL, "unknown flag -%c", c);
+			return rs_errf(err, errlen, -EINVAL, "unknown flag -%c",
+			    c);
 		if ((rc = apply(cfg, idx, optarg, RS_SRC_FLAG, err,
 		    errlen)) != 0)
 			return rc;
 	}
 	if (optind < argc) {
 		if (cfg->mode != RS_MODE_DEMO)
-			return rs_errf(err, errlen, -EINVAL, "unexpected argument '%s' "
+			return rs_errf(err, errlen, -EINVAL,
+			    "unexpected argument '%s' "
 			    "(route names are only taken with --demo)",
 			    argv[optind]);
 		cfg->demo_routes = (const char *const *)&argv[optind];
 		cfg->ndemo_routes = (size_t)(argc - optind);
 	}
 	if (cfg->once && cfg->mode != RS_MODE_DEMO)
-		return rs_errf(err, errlen, -EINVAL, "--once is only valid with --demo");
+		return rs_errf(err, errlen, -EINVAL,
+		    "--once is only valid with --demo");
 	if (cfg->program != RS_PROG_SIMULATOR && cfg->mode == RS_MODE_DEMO)
 		return rs_errf(err, errlen, -EINVAL, "unknown flag --demo");
 	return 0;
@@ -678,7 +689,7 @@ rs_config_usage(FILE *out, enum rs_program program)
 	usage_settings(out, 0);
 	usage_settings(out, program);
 	fprintf(out, "  %-40s %s\n", "-X, PROPERTY=VALUE",
-	    "librdkafka property for consumer and producer (repeatable)");
+	    "librdkafka property, for the client that knows it (repeatable)");
 	if (program == RS_PROG_SIMULATOR) {
 		fprintf(out, "\nThe live map's (routesim-tracker, and "
 		    "--demo):\n");
@@ -757,7 +768,7 @@ rs_config_print(const struct rs_config *cfg, FILE *out)
 		const struct rs_kafka_prop *p = &cfg->kafka_props[i];
 
 		fprintf(out, "%-28s = %-24s # librdkafka, %s\n", p->name,
-		    rs_config_is_secret(p->name) ? "********" : p->value,
+		    is_secret(p->name) ? "********" : p->value,
 		    source_names[p->source]);
 	}
 }

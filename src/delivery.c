@@ -30,7 +30,7 @@ struct rs_delivery {
 	bool closed, failed;
 	bool refused;			/* the topic refused a position */
 	struct rs_delivery_list *list;	/* active, paused or NULL */
-	struct rs_delivery *prev, *nextd;
+	struct rs_delivery *list_prev, *list_next;	/* in list */
 	char text[];			/* key, NUL, then prefix */
 };
 
@@ -38,10 +38,10 @@ static void
 list_add(struct rs_delivery_list *l, struct rs_delivery *d)
 {
 	d->list = l;
-	d->prev = NULL;
-	d->nextd = l->head;
+	d->list_prev = NULL;
+	d->list_next = l->head;
 	if (l->head != NULL)
-		l->head->prev = d;
+		l->head->list_prev = d;
 	l->head = d;
 }
 
@@ -50,14 +50,14 @@ list_del(struct rs_delivery *d)
 {
 	if (d->list == NULL)
 		return;
-	if (d->prev != NULL)
-		d->prev->nextd = d->nextd;
+	if (d->list_prev != NULL)
+		d->list_prev->list_next = d->list_next;
 	else
-		d->list->head = d->nextd;
-	if (d->nextd != NULL)
-		d->nextd->prev = d->prev;
+		d->list->head = d->list_next;
+	if (d->list_next != NULL)
+		d->list_next->list_prev = d->list_prev;
 	d->list = NULL;
-	d->prev = d->nextd = NULL;
+	d->list_prev = d->list_next = NULL;
 }
 
 void
@@ -103,7 +103,8 @@ maybe_free(struct rs_delivery *d)
 	}
 	if (rs_log_level() >= RS_LOG_DEBUG)
 		log_debug("delivery %s route=%s client=%s positions=%u "
-		    "partition=%d offset=%lld", how == RS_END_FAILED ? "failed" :
+		    "partition=%d offset=%lld",
+		    how == RS_END_FAILED ? "failed" :
 		    how == RS_END_FINISHED ? "finished" : "stopped",
 		    d->route->id, rs_log_value(client, sizeof(client), d->key),
 		    d->acked, d->partition, (long long)d->offset);
@@ -199,6 +200,7 @@ tick(struct rs_delivery *d, uint64_t now)
 	const char *pair;
 	uint64_t due;
 	size_t plen, n;
+	rd_kafka_resp_err_t refusal;
 	int rc;
 
 	due = d->t0 + d->next * s->interval_ms;
@@ -208,7 +210,8 @@ tick(struct rs_delivery *d, uint64_t now)
 		    d->wall0 + (int64_t)(d->next * s->interval_ms)};
 	n = rs_position_encode(s->buf, s->bufcap, d->prefix, d->prefix_len,
 	    pair, plen, last, s->metadata ? &meta : NULL);
-	rc = rs_kafka_produce(s->kafka, d->key, d->key_len, s->buf, n, d);
+	rc = rs_kafka_produce(s->kafka, d->key, d->key_len, s->buf, n, d,
+	    &refusal);
 	if (rc == -ENOBUFS) {
 		rs_metrics.producer_queue_full++;
 		list_del(d);
@@ -217,7 +220,7 @@ tick(struct rs_delivery *d, uint64_t now)
 	}
 	if (rc == -EPERM) {
 		rs_metrics.positions_failed++;
-		refused(d, rd_kafka_last_error());
+		refused(d, refusal);
 		return;
 	}
 	if (rc != 0) {
@@ -345,7 +348,7 @@ rs_sched_resume(struct rs_sched *s)
 
 	s->paused.head = NULL;
 	for (; d != NULL; d = next) {
-		next = d->nextd;
+		next = d->list_next;
 		d->list = NULL;
 		list_add(&s->active, d);
 		/* Shift the schedule by the pause: the next position is due
@@ -365,7 +368,7 @@ rs_sched_stop(struct rs_sched *s, int32_t partition)
 		struct rs_delivery *d = lists[i]->head, *next;
 
 		for (; d != NULL; d = next) {
-			next = d->nextd;
+			next = d->list_next;
 			if (partition >= 0 && d->partition != partition)
 				continue;
 			end(d);

@@ -23,7 +23,8 @@ struct scan {
 };
 
 static int
-fail(struct scan *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+fail(struct scan *s, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 static int
 fail(struct scan *s, const char *fmt, ...)

@@ -19,11 +19,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* uthash: an allocation failure is reported, not fatal. */
+/* uthash (hash.h): an allocation failure is reported, not fatal. */
 static bool hash_oom;
-#define HASH_NONFATAL_OOM 1
 #define uthash_nonfatal_oom(obj) ((void)(obj), hash_oom = true)
-#include <uthash.h>
+#include "routesim/hash.h"
 #include <utlist.h>
 
 struct vehicle {

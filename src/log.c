@@ -247,8 +247,8 @@ text_append(char *buf, size_t n, size_t cap, const char *msg)
 	return n;
 }
 
-void
-rs_vlog(enum rs_log_level level, const char *fmt, va_list ap)
+static void RS_PRINTF(2, 0)
+vlog(enum rs_log_level level, const char *fmt, va_list ap)
 {
 	char msg[LINE_MAX_BYTES], line[LINE_MAX_BYTES * 2], ts[40];
 	size_t n;
@@ -289,7 +289,7 @@ rs_log(enum rs_log_level level, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	rs_vlog(level, fmt, ap);
+	vlog(level, fmt, ap);
 	va_end(ap);
 }
 
@@ -333,7 +333,7 @@ log_warnx(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	rs_vlog(RS_LOG_WARN, fmt, ap);
+	vlog(RS_LOG_WARN, fmt, ap);
 	va_end(ap);
 }
 
@@ -343,7 +343,7 @@ log_info(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	rs_vlog(RS_LOG_INFO, fmt, ap);
+	vlog(RS_LOG_INFO, fmt, ap);
 	va_end(ap);
 }
 
@@ -353,28 +353,6 @@ log_debug(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	rs_vlog(RS_LOG_DEBUG, fmt, ap);
+	vlog(RS_LOG_DEBUG, fmt, ap);
 	va_end(ap);
-}
-
-void
-fatal(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vlog_errno(RS_LOG_ERROR, fmt, ap);
-	va_end(ap);
-	exit(1);
-}
-
-void
-fatalx(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	rs_vlog(RS_LOG_ERROR, fmt, ap);
-	va_end(ap);
-	exit(1);
 }

@@ -94,7 +94,8 @@ rs_metrics_render(struct rs_buf *b, const struct rs_metrics_state *st)
 	    "Deliveries with a position that failed for good.",
 	    m->deliveries_failed);
 	counter(b, "routesim_deliveries_stopped_total",
-	    "Deliveries cut short by shutdown.", m->deliveries_stopped);
+	    "Deliveries stopped before their end (hand-off, shutdown, "
+	    "refused topic).", m->deliveries_stopped);
 	counter(b, "routesim_positions_produced_total",
 	    "Positions handed to the producer.", m->positions_produced);
 	counter(b, "routesim_positions_delivered_total",

@@ -41,7 +41,8 @@ rs_mock_start(struct rs_mock *m, int brokers, char *err, size_t errlen)
 		return -EINVAL;
 	}
 	if ((m->cluster = rd_kafka_handle_mock_cluster(m->rk)) == NULL) {
-		snprintf(err, errlen, "librdkafka did not start a mock cluster");
+		snprintf(err, errlen,
+		    "librdkafka did not start a mock cluster");
 		rd_kafka_destroy(m->rk);
 		m->rk = NULL;
 		return -EINVAL;

@@ -10,20 +10,18 @@
 static void
 part_free(struct rs_part *p)
 {
+	struct rs_known *k = p != NULL ? p->known : NULL, *next;
 	struct rs_queued *q;
 
 	if (p == NULL)
 		return;
-	for (size_t i = 0; i < p->nbuckets; i++) {
-		struct rs_known *k = p->known[i], *next;
-
-		for (; k != NULL; k = next) {
-			next = k->next;
-			rs_progress_free(&k->rec);
-			free(k);
-		}
+	/* The table first, then the elements (still linked by hh.next). */
+	HASH_CLEAR(hh, p->known);
+	for (; k != NULL; k = next) {
+		next = k->hh.next;
+		rs_progress_free(&k->rec);
+		free(k);
 	}
-	free(p->known);
 	while ((q = rs_part_dequeue(p)) != NULL)
 		free(q);
 	rs_offsets_free(&p->offsets);
@@ -56,11 +54,6 @@ rs_parts_add(struct rs_parts *ps, int32_t id)
 	}
 	if ((p = calloc(1, sizeof(*p))) == NULL)
 		return NULL;
-	p->nbuckets = 256;
-	if ((p->known = calloc(p->nbuckets, sizeof(*p->known))) == NULL) {
-		free(p);
-		return NULL;
-	}
 	p->id = id;
 	p->state = RS_PART_RESTORING;
 	rs_offsets_init(&p->offsets);
@@ -89,53 +82,19 @@ rs_parts_free(struct rs_parts *ps)
 	ps->n = 0;
 }
 
-static struct rs_known **
-bucket(const struct rs_part *p, int64_t offset)
-{
-	uint64_t h = (uint64_t)offset * 0x9e3779b97f4a7c15ull;
-
-	return &p->known[(h >> 32) & (p->nbuckets - 1)];
-}
-
 struct rs_known *
 rs_part_known(const struct rs_part *p, int64_t offset)
 {
-	struct rs_known *k = *bucket(p, offset);
+	struct rs_known *k;
 
-	while (k != NULL && k->offset != offset)
-		k = k->next;
+	HASH_FIND(hh, p->known, &offset, sizeof(offset), k);
 	return k;
-}
-
-static void
-grow_known(struct rs_part *p)
-{
-	size_t n = p->nbuckets * 2;
-	struct rs_known **b = calloc(n, sizeof(*b)), **old = p->known;
-	size_t oldn = p->nbuckets;
-
-	if (b == NULL)
-		return;	/* longer chains, still correct */
-	p->known = b;
-	p->nbuckets = n;
-	for (size_t i = 0; i < oldn; i++) {
-		struct rs_known *k = old[i], *next;
-
-		for (; k != NULL; k = next) {
-			struct rs_known **slot = bucket(p, k->offset);
-
-			next = k->next;
-			k->next = *slot;
-			*slot = k;
-		}
-	}
-	free(old);
 }
 
 int
 rs_part_known_set(struct rs_part *p, int64_t offset, struct rs_progress *rec)
 {
-	struct rs_known *k = rs_part_known(p, offset), **slot;
+	struct rs_known *k = rs_part_known(p, offset);
 
 	if (k == NULL) {
 		if ((k = calloc(1, sizeof(*k))) == NULL) {
@@ -143,11 +102,12 @@ rs_part_known_set(struct rs_part *p, int64_t offset, struct rs_progress *rec)
 			return -ENOMEM;
 		}
 		k->offset = offset;
-		slot = bucket(p, offset);
-		k->next = *slot;
-		*slot = k;
-		if (++p->nknown > 2 * p->nbuckets)
-			grow_known(p);
+		HASH_ADD(hh, p->known, offset, sizeof(k->offset), k);
+		if (!rs_hash_added(&k->hh)) {
+			free(k);
+			rs_progress_free(rec);
+			return -ENOMEM;
+		}
 	} else {
 		rs_progress_free(&k->rec);
 	}
@@ -159,16 +119,19 @@ rs_part_known_set(struct rs_part *p, int64_t offset, struct rs_progress *rec)
 void
 rs_part_known_del(struct rs_part *p, int64_t offset)
 {
-	struct rs_known **slot = bucket(p, offset), *k;
+	struct rs_known *k = rs_part_known(p, offset);
 
-	for (k = *slot; k != NULL && k->offset != offset; k = *slot)
-		slot = &k->next;
 	if (k == NULL)
 		return;
-	*slot = k->next;
+	HASH_DEL(p->known, k);
 	rs_progress_free(&k->rec);
 	free(k);
-	p->nknown--;
+}
+
+struct rs_known *
+rs_part_known_next(const struct rs_part *p, const struct rs_known *k)
+{
+	return k == NULL ? p->known : k->hh.next;
 }
 
 int

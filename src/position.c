@@ -104,8 +104,10 @@ rs_pair_format(double lat, double lng, enum rs_position_order order,
 	return n;
 }
 
-size_t
-rs_utf8_seq_len(const unsigned char *s)
+/* Length of the valid UTF-8 sequence at s (NUL-terminated), 0 if the bytes
+ * there are not valid UTF-8 (overlong, surrogate, truncated...). */
+static size_t
+utf8_seq_len(const unsigned char *s)
 {
 	if (s[0] < 0x80)
 		return 1;
@@ -139,7 +141,7 @@ rs_utf8_valid(const char *s)
 	size_t l;
 
 	for (; *p != '\0'; p += l)
-		if ((l = rs_utf8_seq_len(p)) == 0)
+		if ((l = utf8_seq_len(p)) == 0)
 			return false;
 	return true;
 }
@@ -192,7 +194,7 @@ rs_json_escape(char *out, const char *s)
 			out[n + 5] = hex[c & 15];
 			n += 6;
 			p++;
-		} else if ((l = rs_utf8_seq_len(p)) == 0) {
+		} else if ((l = utf8_seq_len(p)) == 0) {
 			memcpy(out + n, "\\ufffd", 6);
 			n += 6;
 			p++;

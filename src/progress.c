@@ -91,7 +91,7 @@ rs_progress_free(struct rs_progress *p)
 }
 
 size_t
-rs_progress_key(int64_t offset, char buf[21])
+rs_progress_key(int64_t offset, char buf[RS_PROGRESS_KEY_MAX])
 {
 	size_t n = rs_put_u64(buf, offset < 0 ? 0 : (uint64_t)offset);
 

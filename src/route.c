@@ -193,8 +193,8 @@ rs_route_load(const char *dir, const char *id, enum rs_position_order order,
 	*out = NULL;
 	if ((size_t)snprintf(path, sizeof(path), "%s/%s.txt", dir, id) >=
 	    sizeof(path))
-		return rs_errf(err, errlen, -ENAMETOOLONG, "%s/%s.txt: path too "
-		    "long", dir, id);
+		return rs_errf(err, errlen, -ENAMETOOLONG,
+		    "%s/%s.txt: path too long", dir, id);
 	/* O_NONBLOCK: a FIFO named <id>.txt must not block the open; the
 	 * type is checked after it, so symlinks (a ConfigMap's) still work. */
 	if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) < 0) {
@@ -231,7 +231,7 @@ rs_route_load(const char *dir, const char *id, enum rs_position_order order,
 			goto out;
 		}
 		if (n == 0)
-			break;	/* truncated while reading: parse what is there */
+			break;	/* truncated while reading: parse that */
 		len += (size_t)n;
 	}
 	rc = rs_route_parse(buf, len, id, path, order, out, err, errlen);

@@ -1,7 +1,7 @@
 /*
  * routes.c - the route cache.
  *
- * A chained hash table keyed by routeId.  An entry is either loading (it
+ * A hash table (hash.h) keyed by routeId.  An entry is either loading (it
  * has a uv_work_t in flight and a list of waiters) or ready (it holds a
  * route reference).  An entry invalidated while loading is marked stale:
  * its waiters still get the result, but it is not kept.
@@ -12,11 +12,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "routesim/hash.h"
 #include "routesim/log.h"
 #include "routesim/request.h"
 
 struct rs_route_entry {
-	struct rs_route_entry *next;	/* hash chain */
+	UT_hash_handle hh;		/* in rs_routes.table, by id */
 	struct rs_routes *rt;
 	char id[RS_ROUTE_ID_MAX + 1];
 	struct rs_route *route;		/* ready: one reference */
@@ -29,59 +30,24 @@ struct rs_route_entry {
 	char err[256];
 };
 
-static uint32_t
-hash(const char *s)
+static struct rs_route_entry *
+find(struct rs_routes *rt, const char *id)
 {
-	uint32_t h = 2166136261u;
+	struct rs_route_entry *e;
 
-	for (; *s != '\0'; s++)
-		h = (h ^ (unsigned char)*s) * 16777619u;
-	return h;
-}
-
-static struct rs_route_entry **
-slot(struct rs_routes *rt, const char *id)
-{
-	struct rs_route_entry **p = &rt->buckets[hash(id) & (rt->nbuckets - 1)];
-
-	while (*p != NULL && strcmp((*p)->id, id) != 0)
-		p = &(*p)->next;
-	return p;
+	HASH_FIND_STR(rt->table, id, e);
+	return e;
 }
 
 static void
 unlink_entry(struct rs_routes *rt, struct rs_route_entry *e)
 {
-	struct rs_route_entry **p = slot(rt, e->id);
-
-	if (*p == e) {
-		*p = e->next;
-		rt->count--;
-	}
+	if (find(rt, e->id) == e)
+		HASH_DEL(rt->table, e);
 	e->in_table = false;
 }
 
-static void
-grow(struct rs_routes *rt)
-{
-	size_t n = rt->nbuckets * 2;
-	struct rs_route_entry **b = calloc(n, sizeof(*b));
-
-	if (b == NULL)
-		return;	/* keep the old table: only slower */
-	for (size_t i = 0; i < rt->nbuckets; i++) {
-		struct rs_route_entry *e = rt->buckets[i], *next;
-
-		for (; e != NULL; e = next) {
-			next = e->next;
-			e->next = b[hash(e->id) & (n - 1)];
-			b[hash(e->id) & (n - 1)] = e;
-		}
-	}
-	free(rt->buckets);
-	rt->buckets = b;
-	rt->nbuckets = n;
-}
+static void invalidate(struct rs_routes *rt);
 
 static void
 on_watch(uv_fs_event_t *h, const char *filename, int events, int status)
@@ -97,7 +63,7 @@ on_watch(uv_fs_event_t *h, const char *filename, int events, int status)
 	}
 	log_debug("route folder changed file=%s: routes will be re-read",
 	    filename ? rs_log_value(name, sizeof(name), filename) : "?");
-	rs_routes_invalidate(rt);
+	invalidate(rt);
 }
 
 int
@@ -109,13 +75,8 @@ rs_routes_init(struct rs_routes *rt, uv_loop_t *loop, const char *dir,
 	memset(rt, 0, sizeof(*rt));
 	rt->loop = loop;
 	rt->order = order;
-	rt->nbuckets = 64;
-	if ((rt->dir = strdup(dir)) == NULL ||
-	    (rt->buckets = calloc(rt->nbuckets, sizeof(*rt->buckets))) ==
-	    NULL) {
-		free(rt->dir);
+	if ((rt->dir = strdup(dir)) == NULL)
 		return -ENOMEM;
-	}
 	if ((rc = uv_fs_event_init(loop, &rt->watch)) != 0)
 		goto fail;
 	rt->watch.data = rt;
@@ -129,35 +90,33 @@ rs_routes_init(struct rs_routes *rt, uv_loop_t *loop, const char *dir,
 	return 0;
 fail:
 	free(rt->dir);
-	free(rt->buckets);
 	return rc;
 }
 
 size_t
 rs_routes_cached(const struct rs_routes *rt)
 {
-	return rt->count;
+	return HASH_COUNT(rt->table);
 }
 
-void
-rs_routes_invalidate(struct rs_routes *rt)
+/* Drops every cached route: what the folder watch does. */
+static void
+invalidate(struct rs_routes *rt)
 {
-	for (size_t i = 0; i < rt->nbuckets; i++) {
-		struct rs_route_entry *e = rt->buckets[i], *next;
+	struct rs_route_entry *e = rt->table, *next;
 
-		rt->buckets[i] = NULL;
-		for (; e != NULL; e = next) {
-			next = e->next;
-			e->in_table = false;
-			if (e->loading) {
-				e->stale = true;	/* freed when done */
-			} else {
-				rs_route_unref(e->route);
-				free(e);
-			}
+	/* The table first, then the elements (still linked by hh.next). */
+	HASH_CLEAR(hh, rt->table);
+	for (; e != NULL; e = next) {
+		next = e->hh.next;
+		e->in_table = false;
+		if (e->loading) {
+			e->stale = true;	/* freed when done */
+		} else {
+			rs_route_unref(e->route);
+			free(e);
 		}
 	}
-	rt->count = 0;
 }
 
 static void
@@ -174,9 +133,7 @@ maybe_closed(struct rs_routes *rt)
 {
 	if (!rt->closing || rt->loads_running > 0 || rt->watch_open)
 		return;
-	free(rt->buckets);
 	free(rt->dir);
-	rt->buckets = NULL;
 	rt->dir = NULL;
 	if (rt->close_cb != NULL)
 		rt->close_cb(rt);
@@ -219,7 +176,7 @@ int
 rs_routes_get(struct rs_routes *rt, const char *id, struct rs_route **out,
     struct rs_route_wait *w, rs_route_wait_cb cb)
 {
-	struct rs_route_entry **p, *e;
+	struct rs_route_entry *e;
 	int rc;
 
 	*out = NULL;
@@ -227,8 +184,7 @@ rs_routes_get(struct rs_routes *rt, const char *id, struct rs_route **out,
 		return -ECANCELED;
 	if (strlen(id) > RS_ROUTE_ID_MAX)
 		return -EINVAL;
-	p = slot(rt, id);
-	if ((e = *p) != NULL && !e->loading) {
+	if ((e = find(rt, id)) != NULL && !e->loading) {
 		*out = rs_route_ref(e->route);
 		return 0;
 	}
@@ -244,8 +200,14 @@ rs_routes_get(struct rs_routes *rt, const char *id, struct rs_route **out,
 	strcpy(e->id, id);
 	e->loading = true;
 	e->work.data = e;
+	HASH_ADD_STR(rt->table, id, e);
+	if (!rs_hash_added(&e->hh)) {
+		free(e);
+		return -ENOMEM;
+	}
 	if ((rc = uv_queue_work(rt->loop, &e->work, load_work, load_done)) !=
 	    0) {
+		HASH_DEL(rt->table, e);
 		free(e);
 		return rc;
 	}
@@ -253,9 +215,6 @@ rs_routes_get(struct rs_routes *rt, const char *id, struct rs_route **out,
 	w->next = NULL;
 	e->waiters = w;
 	e->in_table = true;
-	*p = e;
-	if (++rt->count > 2 * rt->nbuckets)
-		grow(rt);
 	return -EINPROGRESS;
 }
 
@@ -274,11 +233,10 @@ rs_routes_close(struct rs_routes *rt, void (*cb)(struct rs_routes *))
 	rt->closing = true;
 	rt->close_cb = cb;
 	/* Loads still queued are cancelled; running ones finish first. */
-	for (size_t i = 0; i < rt->nbuckets; i++)
-		for (struct rs_route_entry *e = rt->buckets[i]; e; e = e->next)
-			if (e->loading)
-				uv_cancel((uv_req_t *)&e->work);
-	rs_routes_invalidate(rt);
+	for (struct rs_route_entry *e = rt->table; e != NULL; e = e->hh.next)
+		if (e->loading)
+			uv_cancel((uv_req_t *)&e->work);
+	invalidate(rt);
 	/* The watch handle is closed even when it failed to start. */
 	uv_close((uv_handle_t *)&rt->watch, watch_closed);
 }

@@ -85,10 +85,12 @@ rs_topics_judge(const struct rs_topic_facts *f, char *msg, size_t msglen,
 		if (f->policy != NULL && !rs_topics_compacted(f->policy))
 			add(msg, msglen, "progress topic %s is not compacted "
 			    "(cleanup.policy=%s; create it with --config "
-			    "cleanup.policy=compact)", f->name[RS_TOPIC_PROGRESS],
+			    "cleanup.policy=compact)",
+			    f->name[RS_TOPIC_PROGRESS],
 			    f->policy);
 		else if (f->policy == NULL)
-			add(warn, warnlen, "cleanup.policy of progress topic %s "
+			add(warn, warnlen,
+			    "cleanup.policy of progress topic %s "
 			    "not checked: %s", f->name[RS_TOPIC_PROGRESS],
 			    f->policy_error != NULL ? f->policy_error :
 			    "unknown");
@@ -319,8 +321,10 @@ after_work(uv_work_t *w, int status)
 		log_info("topic check passed request=%s:%d position=%s:%d "
 		    "progress=%s:%d cleanup.policy=%s metadata_requests=%u",
 		    t->name[RS_TOPIC_REQUEST], t->partitions[RS_TOPIC_REQUEST],
-		    t->name[RS_TOPIC_POSITION], t->partitions[RS_TOPIC_POSITION],
-		    t->name[RS_TOPIC_PROGRESS], t->partitions[RS_TOPIC_PROGRESS],
+		    t->name[RS_TOPIC_POSITION],
+		    t->partitions[RS_TOPIC_POSITION],
+		    t->name[RS_TOPIC_PROGRESS],
+		    t->partitions[RS_TOPIC_PROGRESS],
 		    t->policy_error[0] == '\0' ? t->policy : "?", t->attempts);
 	t->done(t, t->result, t->msg);
 }

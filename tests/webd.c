@@ -17,6 +17,7 @@
  */
 #include <signal.h>
 #include <stdio.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -42,6 +43,23 @@ struct app {
 	size_t pad;
 	unsigned late_gone, late_sent, nlater;
 };
+
+
+/* A test server that cannot set itself up has nothing to test. */
+static void die(const char *fmt, ...) RS_PRINTF(1, 2);
+
+static void
+die(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("rs-webd: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(1);
+}
 
 static void
 stats_json(struct app *app, struct rs_buf *b)
@@ -108,7 +126,7 @@ on_request(void *ud, struct rs_web_req *req)
 			app->nlater++;
 			uv_timer_init(&app->loop, &l->timer);
 			if (uv_timer_start(&l->timer, on_later, 300, 0) != 0)
-				fatalx("uv_timer_start");
+				die("uv_timer_start");
 			return;
 		}
 		rs_web_respond_text(req, 405, "no POST here\n");
@@ -230,7 +248,7 @@ main(int argc, char *argv[])
 	rs_log_init(RS_LOG_DEBUG, RS_LOG_TEXT);
 	cfg.ud = &app;
 	if ((rc = uv_loop_init(&app.loop)) != 0)
-		fatalx("uv_loop_init: %s", uv_strerror(rc));
+		die("uv_loop_init: %s", uv_strerror(rc));
 	uv_timer_init(&app.loop, &app.tick);
 	uv_signal_init(&app.loop, &app.sigint);
 	uv_signal_init(&app.loop, &app.sigterm);
@@ -246,7 +264,7 @@ main(int argc, char *argv[])
 	if (uv_timer_start(&app.tick, on_tick, tick_ms, tick_ms) != 0 ||
 	    uv_signal_start(&app.sigint, on_signal, SIGINT) != 0 ||
 	    uv_signal_start(&app.sigterm, on_signal, SIGTERM) != 0)
-		fatalx("uv handles");
+		die("uv handles");
 	printf("port %d\n", rs_web_port(app.web));
 	fflush(stdout);
 out:

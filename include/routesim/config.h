@@ -30,12 +30,7 @@
 #include <stdio.h>
 
 #include "routesim/log.h"
-
-/* Order of the two numbers in a position message; see README. */
-enum rs_position_order {
-	RS_ORDER_LATLNG = 0,
-	RS_ORDER_LNGLAT,
-};
+#include "routesim/order.h"
 
 /* Where a value came from; a higher source overrides a lower one. */
 enum rs_source {
@@ -125,8 +120,6 @@ void rs_config_usage(FILE *out, enum rs_program program);
 /* Prints the effective configuration, secrets masked. */
 void rs_config_print(const struct rs_config *cfg, FILE *out);
 
-/* True for librdkafka property names that hold credentials. */
-bool rs_config_is_secret(const char *name);
 const char *rs_position_order_name(enum rs_position_order order);
 
 #endif

@@ -45,7 +45,7 @@
 #include "routesim/routes.h"
 #include "routesim/topics.h"
 
-struct pending;
+struct rs__pending;
 
 struct rs_daemon {
 	uv_loop_t *loop;
@@ -61,11 +61,11 @@ struct rs_daemon {
 	uv_timer_t revoke_timer;	/* bounds a hand-off */
 	bool revoking;
 	uv_timer_t lag_timer;		/* measures event-loop lag */
-	uv_idle_t tombs;		/* writes due tombstones, a slice a turn */
-	uv_idle_t resumer;		/* resumes restored deliveries, likewise */
-	struct pending *resume_head, **resume_tail;	/* to resume, owned */
+	uv_idle_t tombs;	/* writes due tombstones, a slice a turn */
+	uv_idle_t resumer;	/* resumes restored deliveries, likewise */
+	struct rs__pending *resume_head, **resume_tail;	/* to resume, owned */
 	uint64_t lag_last_ns;
-	size_t pending;		/* requests waiting for their route */
+	size_t route_waits;	/* requests waiting for their route */
 	bool capped;		/* at --max-deliveries: not reading */
 	struct rs_buf record;		/* scratch for one progress record */
 	int exit_code;
@@ -76,8 +76,9 @@ struct rs_daemon {
 };
 
 /*
- * Starts consuming; data is stored in d->data.  Returns 0, or a negative code with err set; after a
- * failure the caller must run the loop once more before freeing d.
+ * Starts consuming; data is stored in d->data.  Returns 0, or a negative
+ * code with err set; after a failure the caller must run the loop once
+ * more before freeing d.
  */
 int rs_daemon_start(struct rs_daemon *d, uv_loop_t *loop,
     const struct rs_config *cfg, void (*on_stopped)(struct rs_daemon *),

@@ -4,9 +4,10 @@
  * Starts librdkafka's mock cluster in this process, runs the daemon
  * against it, sends one request per route named on the command line
  * (default 1 2 3; none with --serve), and prints every position as a
- * separate consumer receives it.  Without --serve it exits 0 once every delivery has sent
- * its finished position; with --serve it keeps running (until SIGINT or
- * SIGTERM) and prints how other clients reach the broker.
+ * separate consumer receives it.  Without --serve it exits 0 once every
+ * delivery has sent its finished position; with --serve it keeps running
+ * (until SIGINT or SIGTERM) and prints how other clients reach the
+ * broker.
  */
 #ifndef ROUTESIM_DEMO_H
 #define ROUTESIM_DEMO_H

@@ -1,22 +1,18 @@
 /*
- * kafka.h - the bridge between librdkafka and the libuv loop.
+ * kafka.h - routesim's Kafka clients on the libuv loop.
  *
- * Owns one consumer (the request topic, in the configured group) and one
- * producer (positions) for the whole process.  Neither is ever polled in a
- * busy loop: each has its queue's IO event enabled on an eventfd that a
- * uv_poll_t watches, and every wake-up drains the queue (librdkafka writes
- * the fd only when a queue goes from empty to non-empty).  A large backlog
- * is drained in slices of about RS_KAFKA_SLICE_US per queue, with a
- * uv_idle_t carrying on, so due timers never wait long behind it.  A
- * one-second fallback timer drains both queues as well, so a lost wake-up
- * costs at most a second and max.poll.interval.ms can never expire.  All
+ * Owns one consumer (the request topic, in the configured group), one
+ * producer (positions and progress records) and a restore reader
+ * (progress partitions) for the whole process.  Their queues are served
+ * by one pump (kafka_loop.h): a large backlog is drained in slices of
+ * about RS_KAFKA_SLICE_US per queue, so due timers never wait long behind
+ * it, and a one-second fallback timer drains them as well.  All
  * librdkafka callbacks (messages, delivery reports, rebalances, errors and
  * logs, routed with log.queue) therefore run on the loop thread.
  *
- * Properties: routesim's defaults first, then the user's (-X and the
- * original's sasl/security names), each given only to the client type
- * that knows it (librdkafka's own property table says which), then the
- * few properties routesim's correctness depends on.
+ * Properties: built by kafka_conf.h (routesim's defaults, the user's -X
+ * each given only to the client that knows it, then the few properties
+ * routesim's correctness depends on).
  *
  * Offsets: enable.auto.offset.store is off; the owner says which request
  * offsets may be committed with rs_kafka_store_offset(), and auto-commit
@@ -34,40 +30,15 @@
 #include <uv.h>
 
 #include "routesim/config.h"
-#include "routesim/metrics.h"
+#include "routesim/kafka_conf.h"
+#include "routesim/kafka_loop.h"
+#include "routesim/lag.h"
 
-/* How long one queue may hold the loop per turn (a due tick waits at most
- * about this per queue), and how many events are taken between two looks
- * at the clock. */
-#define RS_KAFKA_SLICE_US 200
-#define RS_KAFKA_BATCH 32
 /* Not ready: messages wait and no delivery report came for this long. */
 #define RS_KAFKA_STALL_MS 10000
 #define RS_KAFKA_STALL_TEXT "10 s"
 
 struct rs_kafka;
-
-/*
- * A librdkafka queue wired into the loop: the queue's IO event writes an
- * eventfd that a uv_poll_t watches; cb runs on the loop thread and must
- * call rs_kafka_watch_rearm() before it drains the queue.  Usable for any
- * client (the demo's consumer uses one too).
- */
-struct rs_kafka_watch {
-	uv_poll_t poll;
-	int fd;
-	rd_kafka_queue_t *queue;	/* not owned */
-	void (*cb)(struct rs_kafka_watch *w);
-	void *data;
-};
-
-int rs_kafka_watch_init(struct rs_kafka_watch *w, uv_loop_t *loop,
-    rd_kafka_queue_t *queue, void (*cb)(struct rs_kafka_watch *),
-    void *data);
-void rs_kafka_watch_rearm(struct rs_kafka_watch *w);
-/* Disables the IO event and closes the handle; close_cb gets the poll
- * handle, the eventfd is closed before it runs. */
-void rs_kafka_watch_close(struct rs_kafka_watch *w, uv_close_cb close_cb);
 
 struct rs_kafka_cbs {
 	/* A message from the request topic; valid during the call only. */
@@ -75,9 +46,10 @@ struct rs_kafka_cbs {
 	/* Delivery report of a position produced with this opaque. */
 	void (*on_delivery)(void *ud, void *opaque, rd_kafka_resp_err_t err);
 	/* Delivery report of a progress record: the request partition and
-	 * offset it was written for, and its opaque. */
+	 * key it was written with (valid during the call), and its opaque. */
 	void (*on_progress_delivery)(void *ud, int32_t partition,
-	    int64_t offset, void *opaque, rd_kafka_resp_err_t err);
+	    const void *key, size_t keylen, void *opaque,
+	    rd_kafka_resp_err_t err);
 	/* The group assigned a request partition; its requests start
 	 * arriving at once. */
 	void (*on_assign)(void *ud, int32_t partition);
@@ -130,8 +102,8 @@ struct rs_kafka {
 	bool yielded;			/* the slice ran out */
 	rd_kafka_topic_partition_list_t *to_store;
 	struct rs_kafka_watch cwatch, pwatch, rwatch;
-	uv_idle_t more;
-	uv_timer_t fallback, deadline;
+	struct rs_kafka_pump pump;
+	uv_timer_t deadline;
 	unsigned open_handles;
 	bool full, consuming, stopping, closing_consumer, deadline_hit;
 	bool auth_failed;		/* reported; the daemon stops */
@@ -147,21 +119,6 @@ struct rs_kafka {
 	struct rs_partition_lag *lags;	/* one per assigned partition */
 	size_t nlags, lags_cap;
 };
-
-/*
- * Checks that every librdkafka property in cfg is known and valid for at
- * least one client.  Returns 0 or -EINVAL with a message in err.
- */
-int rs_kafka_check_config(const struct rs_config *cfg, char *err,
-    size_t errlen);
-
-/*
- * Builds the configuration of one client, 'C' (consumer) or 'P'
- * (producer), as rs_kafka_start() does; the caller owns *out.  Returns 0
- * or -EINVAL with a message in err.
- */
-int rs_kafka_conf(const struct rs_config *cfg, char which,
-    rd_kafka_conf_t **out, char *err, size_t errlen);
 
 /* Creates both clients and starts watching their queues; requests are
  * read only after rs_kafka_subscribe(). */
@@ -183,20 +140,23 @@ bool rs_kafka_refused(rd_kafka_resp_err_t err);
 /*
  * Queues one message (copied) to the position topic.  Returns 0; -ENOBUFS
  * when the local queue is full (on_room follows); -EPERM when the topic
- * refuses writes (rs_kafka_refused(); rd_kafka_last_error() says which),
- * left to the caller to report; -EIO for any other failure, logged here.
+ * refuses writes (rs_kafka_refused(), the error in *refusal), left to the
+ * caller to report; -EIO for any other failure, logged here.
  */
 int rs_kafka_produce(struct rs_kafka *k, const void *key, size_t keylen,
-    const void *payload, size_t len, void *opaque);
+    const void *payload, size_t len, void *opaque,
+    rd_kafka_resp_err_t *refusal);
 
 /*
  * Queues a progress record (value NULL: a tombstone) for request
- * partition p, key = the request's offset.  Progress records ignore the
- * position back-pressure threshold, so a hand-off never waits on a full
- * queue.  Returns 0, -EPERM (as rs_kafka_produce()) or -EIO (logged).
+ * partition p (key and value copied; progress.h makes both).  Progress
+ * records ignore the position back-pressure threshold, so a hand-off
+ * never waits on a full queue.  Returns 0, -EPERM (as rs_kafka_produce())
+ * or -EIO (logged).
  */
 int rs_kafka_produce_progress(struct rs_kafka *k, int32_t partition,
-    int64_t offset, const void *value, size_t len, void *opaque);
+    const void *key, size_t keylen, const void *value, size_t len,
+    void *opaque, rd_kafka_resp_err_t *refusal);
 
 /* Sets the offset to commit for a request partition (the next to read). */
 void rs_kafka_store_offset(struct rs_kafka *k, int32_t partition,

@@ -7,8 +7,10 @@
  * never interleave inside a line.
  *
  * Style follows OpenBSD daemons: log_warn() appends strerror(errno),
- * log_warnx() does not; fatal()/fatalx() log and exit(1).  Messages are
- * terse and put variable parts as key=value fields, e.g.
+ * log_warnx() does not.  These log_* functions are the one exception to
+ * the rs_ prefix of exported names: they are called everywhere, and the
+ * OpenBSD names say at a glance what they do.  Messages are terse and put
+ * variable parts as key=value fields, e.g.
  *   log_warnx("request rejected: %s partition=%d offset=%lld", ...).
  */
 #ifndef ROUTESIM_LOG_H
@@ -45,8 +47,6 @@ int rs_log_format_parse(const char *s, enum rs_log_format *out);
 const char *rs_log_level_name(enum rs_log_level level);
 
 void rs_log(enum rs_log_level level, const char *fmt, ...) RS_PRINTF(2, 3);
-void rs_vlog(enum rs_log_level level, const char *fmt, va_list ap)
-    RS_PRINTF(2, 0);
 
 void log_warn(const char *fmt, ...) RS_PRINTF(1, 2);
 void log_warnx(const char *fmt, ...) RS_PRINTF(1, 2);
@@ -73,8 +73,5 @@ const char *rs_log_value(char *buf, size_t len, const char *s);
  */
 int rs_errf(char *err, size_t errlen, int rc, const char *fmt, ...)
     RS_PRINTF(4, 5);
-
-_Noreturn void fatal(const char *fmt, ...) RS_PRINTF(1, 2);
-_Noreturn void fatalx(const char *fmt, ...) RS_PRINTF(1, 2);
 
 #endif

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "routesim/buf.h"
+#include "routesim/lag.h"
 #include "routesim/request.h"
 
 /* Upper bounds of the tick lateness histogram, in milliseconds. */
@@ -28,7 +29,9 @@ struct rs_metrics {
 	uint64_t deliveries_resumed;	/* from a progress record */
 	uint64_t deliveries_finished;	/* every position acknowledged */
 	uint64_t deliveries_failed;	/* a position permanently failed */
-	uint64_t deliveries_stopped;	/* stopped by shutdown */
+	uint64_t deliveries_stopped;	/* stopped before the end: hand-off
+					 * (shutdown included) or a refused
+					 * topic */
 	uint64_t deliveries_active;	/* gauge */
 	uint64_t deliveries_max;	/* gauge: --max-deliveries */
 	uint64_t capped_since_ns;	/* uv_hrtime() reading stopped; 0 */
@@ -41,7 +44,7 @@ struct rs_metrics {
 	uint64_t lateness_buckets[RS_LATENESS_BUCKETS]; /* not cumulative */
 	uint64_t lateness_count;
 	uint64_t lateness_sum_ms;
-	double loop_lag_seconds;	/* gauge, see daemon.c */
+	double loop_lag_seconds;	/* gauge, see daemon_http.c */
 };
 
 extern struct rs_metrics rs_metrics;
@@ -59,11 +62,6 @@ rs_metrics_lateness(uint64_t ms)
 }
 
 /* What the metrics module cannot see by itself. */
-struct rs_partition_lag {
-	int32_t partition;
-	int64_t lag;
-};
-
 struct rs_web_stats;
 
 struct rs_metrics_state {

@@ -26,6 +26,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "routesim/hash.h"
 #include "routesim/offsets.h"
 #include "routesim/progress.h"
 
@@ -36,7 +37,7 @@ enum rs_part_state {
 };
 
 struct rs_known {
-	struct rs_known *next;		/* hash chain */
+	UT_hash_handle hh;		/* in rs_part.known, by offset */
 	int64_t offset;
 	struct rs_progress rec;		/* done, or where to carry on */
 };
@@ -53,8 +54,7 @@ struct rs_part {
 	int32_t id;
 	enum rs_part_state state;
 	struct rs_offsets offsets;
-	struct rs_known **known;	/* hash buckets */
-	size_t nbuckets, nknown;
+	struct rs_known *known;		/* uthash head (hash.h) */
 	struct rs_queued *queue, **queue_tail;
 	size_t nqueued, queued_bytes;
 	bool paused;			/* by the daemon (rs_kafka_pause()) */
@@ -62,7 +62,7 @@ struct rs_part {
 	int64_t *done;
 	size_t ndone, ncommitted, done_cap;
 	size_t busy;
-	size_t resuming;		/* restored deliveries not resumed yet */
+	size_t resuming;	/* restored deliveries not resumed yet */
 };
 
 struct rs_parts {
@@ -83,6 +83,10 @@ struct rs_known *rs_part_known(const struct rs_part *p, int64_t offset);
 int rs_part_known_set(struct rs_part *p, int64_t offset,
     struct rs_progress *rec);
 void rs_part_known_del(struct rs_part *p, int64_t offset);
+/* The known records in no particular order: the first (k NULL) or the
+ * one after k; NULL after the last. */
+struct rs_known *rs_part_known_next(const struct rs_part *p,
+    const struct rs_known *k);
 
 /* Keeps a copy of a request read while restoring; 0 or -ENOMEM. */
 int rs_part_enqueue(struct rs_part *p, int64_t offset, int64_t timestamp,

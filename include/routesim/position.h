@@ -2,7 +2,8 @@
  * position.h - encoding of position messages, byte-compatible with the
  * original Go simulator (encoding/json):
  *
- *   {"routeId":"1","clientId":"1","position":[-15.82594,-47.92923],"finished":false}
+ *   {"routeId":"1","clientId":"1",
+ *    "position":[-15.82594,-47.92923],"finished":false}
  *
  * Field order as above, no spaces, no trailing newline.  Numbers are in
  * their shortest round-trip form, in fixed notation for 1e-6 <= |x| < 1e21
@@ -24,7 +25,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "routesim/config.h"
+#include "routesim/order.h"
 
 /* Enough for any double in Go's format, with its NUL. */
 #define RS_NUMBER_MAX 32
@@ -39,6 +40,16 @@ size_t rs_number_format(double v, char buf[RS_NUMBER_MAX]);
 /* Writes "[lat,lng]" or "[lng,lat]"; returns its length. */
 size_t rs_pair_format(double lat, double lng, enum rs_position_order order,
     char buf[RS_PAIR_MAX]);
+
+/* Appends the JSON string body of s (without quotes) as Go escapes it:
+ * the project's one JSON string escaper. */
+size_t rs_json_escape(char *out, const char *s);
+/* Worst-case length of rs_json_escape() output for n input bytes. */
+static inline size_t
+rs_json_escape_max(size_t n)
+{
+	return n * 6;
+}
 
 /*
  * Writes {"routeId":"<r>","clientId":"<c>" (no NUL) at buf, which holds
@@ -61,18 +72,6 @@ size_t rs_position_prefix(char *buf, const char *route_id,
  * most 20).  The hot paths format numbers with this, not printf. */
 size_t rs_put_u64(char *p, uint64_t v);
 
-/* Appends the JSON string body of s (without quotes) as Go escapes it. */
-size_t rs_json_escape(char *out, const char *s);
-/* Worst-case length of rs_json_escape() output for n input bytes. */
-static inline size_t
-rs_json_escape_max(size_t n)
-{
-	return n * 6;
-}
-
-/* Length of the valid UTF-8 sequence at s (NUL-terminated), 0 if the bytes
- * there are not valid UTF-8 (overlong, surrogate, truncated...). */
-size_t rs_utf8_seq_len(const unsigned char *s);
 /* True when the NUL-terminated s is entirely valid UTF-8. */
 bool rs_utf8_valid(const char *s);
 

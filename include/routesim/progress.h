@@ -16,7 +16,8 @@
  * A record's clientId obeys a request's limit (RS_REQUEST_MAX_BYTES once
  * decoded), so restoring never holds more than reading requests does.
  *
- * Nothing here talks to Kafka; daemon.c writes and restores the records.
+ * Nothing here talks to Kafka; daemon_records.c writes the records and
+ * daemon_restore.c reads them back.
  * rs_progress_encode() writes into the caller's buffer (no allocation,
  * no printf: every delivery writes records); rs_progress_decode() fills
  * a caller struct whose client_id is heap memory released by
@@ -52,8 +53,9 @@ int rs_progress_decode(const void *buf, size_t len, struct rs_progress *p);
 void rs_progress_free(struct rs_progress *p);
 
 /* Key of the request at offset: its decimal offset.  Returns the length;
- * buf holds at least 21 bytes. */
-size_t rs_progress_key(int64_t offset, char buf[21]);
+ * buf holds at least RS_PROGRESS_KEY_MAX bytes. */
+#define RS_PROGRESS_KEY_MAX 21
+size_t rs_progress_key(int64_t offset, char buf[RS_PROGRESS_KEY_MAX]);
 /* Parses a key: the decimal offset 0..INT64_MAX exactly as
  * rs_progress_key() writes it (no sign, no leading zero); -1 for
  * anything else. */

@@ -23,7 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "routesim/config.h"
+#include "routesim/order.h"
 
 /* Largest route file accepted. */
 #define RS_ROUTE_FILE_MAX (16 * 1024 * 1024)

@@ -22,7 +22,7 @@
 #include <stdbool.h>
 #include <uv.h>
 
-#include "routesim/config.h"
+#include "routesim/order.h"
 #include "routesim/route.h"
 
 struct rs_routes;
@@ -50,8 +50,7 @@ struct rs_routes {
 	uv_fs_event_t watch;
 	bool watch_open;
 	bool closing;
-	struct rs_route_entry **buckets;
-	size_t nbuckets, count;
+	struct rs_route_entry *table;	/* uthash head (hash.h) */
 	unsigned loads_running;
 	void (*close_cb)(struct rs_routes *);
 };
@@ -69,9 +68,6 @@ int rs_routes_get(struct rs_routes *rt, const char *id,
 
 /* Number of routes currently cached (for tests and metrics). */
 size_t rs_routes_cached(const struct rs_routes *rt);
-
-/* Drops every cached route; also what the folder watch does. */
-void rs_routes_invalidate(struct rs_routes *rt);
 
 /* Cancels waiters (-ECANCELED), stops the watch; cb runs when no load is
  * in flight any more. */
