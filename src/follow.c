@@ -7,20 +7,11 @@
 #include <string.h>
 
 #include "routesim/follow.h"
+#include "routesim/kafka_conf.h"
 #include "routesim/log.h"
 
-static void
-follow_log_cb(const rd_kafka_t *rk, int level, const char *fac,
-    const char *buf)
-{
-	enum rs_log_level l = level <= 3 ? RS_LOG_ERROR :
-	    level == 4 ? RS_LOG_WARN : level <= 6 ? RS_LOG_INFO : RS_LOG_DEBUG;
-
-	if (strcmp(fac, "FAIL") == 0)	/* error_cb reports it */
-		l = RS_LOG_DEBUG;
-	rs_log(l, "librdkafka client=%s facility=%s: %s", rd_kafka_name(rk),
-	    fac, buf);
-}
+/* A lost wake-up costs at most this. */
+#define FALLBACK_MS 1000
 
 static void
 follow_error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
@@ -35,9 +26,10 @@ follow_error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 
 /* Returns true when the slice ran out before the queue was empty. */
 static bool
-drain(struct rs_follow *f)
+drain(struct rs_kafka_pump *p)
 {
-	uint64_t end = uv_hrtime() + RS_KAFKA_SLICE_US * 1000ull;
+	struct rs_follow *f = p->data;
+	uint64_t end = rs_kafka_slice_end();
 
 	rs_kafka_watch_rearm(&f->watch);
 	for (unsigned n = 1; !f->stopping; n++) {
@@ -58,45 +50,10 @@ drain(struct rs_follow *f)
 			    RS_FOLLOW_REQUESTS : RS_FOLLOW_POSITIONS, m);
 		}
 		rd_kafka_message_destroy(m);
-		if (n % RS_KAFKA_BATCH == 0 && uv_hrtime() >= end)
+		if (rs_kafka_slice_over(end, n))
 			return true;
 	}
 	return false;
-}
-
-static void on_more(uv_idle_t *h);
-
-static void
-serve(struct rs_follow *f)
-{
-	int rc;
-
-	if (!drain(f)) {
-		if (uv_is_active((uv_handle_t *)&f->more))
-			(void)uv_idle_stop(&f->more);
-		return;
-	}
-	if ((rc = uv_idle_start(&f->more, on_more)) != 0)
-		log_warnx("kafka follower: idle: %s", uv_strerror(rc));
-}
-
-static void
-on_more(uv_idle_t *h)
-{
-	serve(h->data);
-}
-
-static void
-on_watch(struct rs_kafka_watch *w)
-{
-	struct rs_follow *f = w->data;
-
-	/* While the idle handle carries a drain on, the wake-up only
-	 * re-arms: one turn never serves the queue twice. */
-	if (uv_is_active((uv_handle_t *)&f->more))
-		rs_kafka_watch_rearm(w);
-	else
-		serve(f);
 }
 
 static int
@@ -179,9 +136,9 @@ rs_follow_start(struct rs_follow *f, uv_loop_t *loop,
 	f->history = history;
 	f->topic[RS_FOLLOW_REQUESTS] = cfg->read_topic;
 	f->topic[RS_FOLLOW_POSITIONS] = cfg->produce_topic;
-	if ((rc = rs_kafka_conf(cfg, 'C', &conf, err, errlen)) != 0)
+	if ((rc = rs_kafka_conf(cfg, RS_KAFKA_CONSUMER, &conf, err, errlen)) != 0)
 		return rc;
-	if ((rc = rs_kafka_conf(cfg, 'P', &check, err, errlen)) != 0)
+	if ((rc = rs_kafka_conf(cfg, RS_KAFKA_PRODUCER, &check, err, errlen)) != 0)
 		goto fail;
 	/* assign() wants a group id; this one is never joined. */
 	snprintf(group, sizeof(group), "%s.tracker", cfg->group_id);
@@ -199,7 +156,7 @@ rs_follow_start(struct rs_follow *f, uv_loop_t *loop,
 		goto fail;
 	}
 	rd_kafka_conf_set_opaque(conf, f);
-	rd_kafka_conf_set_log_cb(conf, follow_log_cb);
+	rd_kafka_conf_set_log_cb(conf, rs_kafka_log_cb);
 	rd_kafka_conf_set_error_cb(conf, follow_error_cb);
 	if ((f->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, why,
 	    sizeof(why))) == NULL) {
@@ -213,15 +170,15 @@ rs_follow_start(struct rs_follow *f, uv_loop_t *loop,
 		rc = rs_errf(err, errlen, -EIO, "kafka follower: no queue");
 		goto fail;
 	}
-	if ((rc = uv_idle_init(loop, &f->more)) != 0) {
-		rc = rs_errf(err, errlen, rc, "kafka follower: idle: %s",
+	rs_kafka_pump_init(&f->pump, loop, drain, f);
+	f->open_handles += 2;
+	if ((rc = rs_kafka_pump_fallback(&f->pump, FALLBACK_MS)) != 0) {
+		rc = rs_errf(err, errlen, rc, "kafka follower: timer: %s",
 		    uv_strerror(rc));
 		goto fail;
 	}
-	f->more.data = f;
-	f->open_handles++;
-	if ((rc = rs_kafka_watch_init(&f->watch, loop, f->queue, on_watch,
-	    f)) != 0) {
+	if ((rc = rs_kafka_watch_init(&f->watch, loop, f->queue,
+	    rs_kafka_pump_watch, &f->pump)) != 0) {
 		rc = rs_errf(err, errlen, rc, "kafka follower: watch: %s",
 		    uv_strerror(rc));
 		goto fail;
@@ -280,22 +237,27 @@ check_stopped(struct rs_follow *f)
 }
 
 static void
-on_closed(uv_handle_t *h)
+on_closed_part(struct rs_follow *f)
 {
-	struct rs_follow *f = h->data;
-
 	f->open_handles--;
 	check_stopped(f);
+}
+
+static void
+on_pump_closed(uv_handle_t *h)
+{
+	struct rs_kafka_pump *p = h->data;
+
+	on_closed_part(p->data);
 }
 
 static void
 on_watch_closed(uv_handle_t *h)
 {
 	struct rs_kafka_watch *w = h->data;
-	struct rs_follow *f = w->data;
+	struct rs_kafka_pump *p = w->data;
 
-	f->open_handles--;
-	check_stopped(f);
+	on_closed_part(p->data);
 }
 
 void
@@ -307,9 +269,9 @@ rs_follow_stop(struct rs_follow *f, void (*cb)(struct rs_follow *))
 	f->stopped = cb;
 	if (f->checking)
 		rs_topics_cancel(&f->check);
-	if (open >= 1)
-		uv_close((uv_handle_t *)&f->more, on_closed);
 	if (open >= 2)
+		rs_kafka_pump_close(&f->pump, on_pump_closed);
+	if (open >= 3)
 		rs_kafka_watch_close(&f->watch, on_watch_closed);
 	check_stopped(f);
 }

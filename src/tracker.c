@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "routesim/frame.h"
 #include "routesim/kafka_conf.h"
 #include "routesim/log.h"
 #include "routesim/position_decode.h"
@@ -143,11 +144,12 @@ start_producer(struct rs_tracker *t, char *err, size_t errlen)
 	char why[512];
 	int rc;
 
-	if ((rc = rs_kafka_conf(t->cfg, 'P', &conf, err, errlen)) != 0)
+	if ((rc = rs_kafka_conf(t->cfg, RS_KAFKA_PRODUCER, &conf, err,
+	    errlen)) != 0)
 		return rc;
 	rd_kafka_conf_set_opaque(conf, t);
 	rd_kafka_conf_set_dr_msg_cb(conf, delivered);
-	rs_kafka_conf_log(conf);
+	rd_kafka_conf_set_log_cb(conf, rs_kafka_log_cb);
 	if (rd_kafka_conf_set(conf, "client.id", "routesim-tracker", why,
 	    sizeof(why)) != RD_KAFKA_CONF_OK ||
 	    (t->producer = rd_kafka_new(RD_KAFKA_PRODUCER, conf, why,

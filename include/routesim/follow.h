@@ -10,7 +10,7 @@
  * on the thread pool (retried until a broker answers); partitions added
  * to a topic later are not read until the next start.
  *
- * The client's queue is served on the loop thread (kafka.h's watch), in
+ * The client's queue is served on the loop thread (kafka_loop.h), in
  * slices of about RS_KAFKA_SLICE_US, so a burst of positions never holds
  * a due timer for long.
  *
@@ -26,7 +26,7 @@
 #include <uv.h>
 
 #include "routesim/config.h"
-#include "routesim/kafka.h"
+#include "routesim/kafka_loop.h"
 #include "routesim/topics.h"
 
 enum rs_follow_topic { RS_FOLLOW_REQUESTS = 0, RS_FOLLOW_POSITIONS };
@@ -47,7 +47,7 @@ struct rs_follow {
 	rd_kafka_t *rk;
 	rd_kafka_queue_t *queue;
 	struct rs_kafka_watch watch;
-	uv_idle_t more;			/* carries a long drain on */
+	struct rs_kafka_pump pump;
 	struct rs_topics check;
 	const char *topic[2];		/* not owned: the configuration's */
 	int64_t history;		/* messages per partition at start */
