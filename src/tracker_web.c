@@ -4,7 +4,9 @@
  * POST /api/deliveries, /metrics, /healthz, /readyz, and the WebSocket
  * stream of fleet frames.
  */
+#include <cjson/cJSON.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -232,13 +234,15 @@ static int
 ws_text(void *ud, struct rs_web_ws *c, const char *msg, size_t len,
     const char **reason)
 {
-	static const char ask[] = "{\"type\":\"snapshot\"}";
+	cJSON *m = cJSON_ParseWithLength(msg, len);
+	const cJSON *type = cJSON_GetObjectItemCaseSensitive(m, "type");
+	bool ask = cJSON_IsString(type) &&
+	    strcmp(type->valuestring, "snapshot") == 0;
 
 	(void)ud;
-	/* The one message a browser may send, asked for as written. */
-	while (len > 0 && (msg[len - 1] == ' ' || msg[len - 1] == '\n'))
-		len--;
-	if (len == sizeof(ask) - 1 && memcmp(msg, ask, len) == 0) {
+	cJSON_Delete(m);
+	/* The one message a browser may send. */
+	if (ask) {
 		rs_web_ws_snapshot(c);
 		return 0;
 	}

@@ -260,6 +260,9 @@ def run(tests):
         except Exception as e:  # report every kind of failure the same way
             failed += 1
             print("not ok - %s: %s: %s" % (name, type(e).__name__, e))
+            if os.environ.get("RS_TRACEBACK"):
+                import traceback
+                traceback.print_exc()
         for rs in Routesim.started:  # none may outlive its test
             if rs.proc.poll() is None:
                 rs.proc.kill()
