@@ -125,6 +125,7 @@ delivered(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 	struct rs_tracker *t = opaque;
 
 	(void)rk;
+	t->inflight--;
 	rs_tracker_web_delivered(t, m->_private, m->err);
 }
 
@@ -186,6 +187,7 @@ rs_tracker_produce(struct rs_tracker *t, const char *json, size_t len,
 		    rd_kafka_err2str(err));
 		return err == RD_KAFKA_RESP_ERR__QUEUE_FULL ? -ENOBUFS : -EIO;
 	}
+	t->inflight++;
 	return 0;
 }
 
@@ -223,6 +225,10 @@ rs_tracker_start(struct rs_tracker *t, uv_loop_t *loop,
 	if ((rc = rs_tracker_web_start(t, err, errlen)) != 0 ||
 	    (rc = start_producer(t, err, errlen)) != 0)
 		return rc;
+	/* Generation 1, empty: a browser's first snapshot is of a
+	 * published generation, so what follows it is an update. */
+	rs_fleet_commit(t->fleet);
+	rs_web_publish(t->web, rs_fleet_seq(t->fleet));
 	if ((rc = rs_follow_start(&t->follow, loop, cfg, cfg->history, &fcbs,
 	    t, err, errlen)) != 0)
 		return rc;
@@ -287,8 +293,7 @@ on_drain(uv_timer_t *h)
 	struct rs_tracker *t = h->data;
 
 	rd_kafka_poll(t->producer, 0);
-	if (rd_kafka_outq_len(t->producer) > 0 &&
-	    uv_now(t->loop) < t->drain_until)
+	if (t->inflight > 0 && uv_now(t->loop) < t->drain_until)
 		return;
 	uv_close((uv_handle_t *)&t->drain, on_closed);
 	rs_kafka_watch_close(&t->pwatch, on_watch_closed);
@@ -329,13 +334,11 @@ rs_tracker_free(struct rs_tracker *t)
 	if (t->pq != NULL)
 		rd_kafka_queue_destroy(t->pq);
 	if (t->producer != NULL) {
-		int left = rd_kafka_outq_len(t->producer);
-
 		/* Whatever is left is answered now (503), so no held
 		 * request outlives the producer. */
-		if (left > 0) {
-			log_warnx("tracker: %d requests from the page not "
-			    "acknowledged at exit", left);
+		if (t->inflight > 0) {
+			log_warnx("tracker: %zu requests from the page not "
+			    "acknowledged at exit", t->inflight);
 			rd_kafka_purge(t->producer, RD_KAFKA_PURGE_F_QUEUE |
 			    RD_KAFKA_PURGE_F_INFLIGHT);
 			rd_kafka_poll(t->producer, 0);

@@ -68,6 +68,7 @@ struct rs_tracker {
 	uv_timer_t tick;
 	uv_timer_t drain;		/* at stop: waits for the producer */
 	uint64_t drain_until;
+	size_t inflight;		/* requests awaiting their report */
 	/* The frames of the latest generation, rendered once for every
 	 * browser: the update that made it, the snapshot when one is
 	 * asked for. */

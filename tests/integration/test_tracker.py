@@ -7,6 +7,7 @@ import json
 import os
 import socket
 import struct
+import tempfile
 import time
 import urllib.request
 
@@ -416,6 +417,53 @@ def test_browser_abuse():
     finally:
         cluster.close()
         dest.close()
+
+
+def test_demo_map():
+    """routesim --demo serves the map: the three routes move, a delivery
+    started from the page's API shows, Ctrl-C ends it with exit 0."""
+    import signal
+    import subprocess
+    websocket_module()
+    port = free_port()
+    log = tempfile.TemporaryFile(mode="w+")   # read only on failure
+    proc = subprocess.Popen(
+        [harness.BIN, "--demo", "--env-file", "/dev/null", "-i", "100",
+         "-d", os.path.join(harness.SOURCE, "destinations"),
+         "--http-listen", "127.0.0.1:%d" % port],
+        stdout=subprocess.PIPE, stderr=log, text=True)
+    try:
+        lines = []
+        while not any(line.startswith("open http://") for line in lines):
+            line = proc.stdout.readline()
+            if line == "":
+                log.seek(0)
+                raise Failure("demo ended early: %s\n%s" %
+                              (lines, log.read()))
+            lines.append(line)
+        check(lines[-1].startswith("open http://127.0.0.1:%d " % port),
+              lines[-1])
+        t = Tracker.__new__(Tracker)   # the demo's map, not a child's
+        t.port = port
+        routes = json.loads(t.get("/api/routes")[1])
+        check([r["title"] for r in routes][:3] ==
+              ["Primeiro", "Segundo", "Terceiro"], "titles")
+        ws = t.ws()
+        got = frames(ws, lambda f: {"demo-1", "demo-2", "demo-3"} <=
+                     set(vehicles(f)))
+        status, body = t.post("/api/deliveries", b'{"routeId":"3"}')
+        check(status == 202, "POST: %d %s" % (status, body))
+        web = json.loads(body)["clientId"]
+        got = frames(ws, lambda f: web in vehicles(f))
+        check(vehicles(got[-1])[web][1] == "3", "the page's delivery moves")
+        ws.close()
+        proc.send_signal(signal.SIGINT)
+        check(proc.wait(timeout=30) == 0, "exit status")
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        log.close()
 
 
 TESTS = {name[5:]: fn for name, fn in globals().items()
