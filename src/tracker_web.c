@@ -176,8 +176,9 @@ get(struct rs_tracker *t, const char *path, struct rs_web_response *r)
 		    t->catalogue->json.len);
 	} else if (strcmp(path, "/api/config") == 0) {
 		r->content_type = JSON_TYPE;
-		rs_webapi_config(&r->body, t->cfg->tiles,
-		    t->cfg->tiles_attribution, t->cfg->interval_ms);
+		rs_webapi_config(&r->body, t->cfg->tiles != NULL ?
+		    t->cfg->tiles : "", t->cfg->tiles_attribution != NULL ?
+		    t->cfg->tiles_attribution : "", t->cfg->interval_ms);
 	} else if (strcmp(path, "/metrics") == 0) {
 		r->content_type = "text/plain; version=0.0.4; charset=utf-8";
 		render_metrics(t, &r->body);

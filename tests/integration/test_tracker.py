@@ -328,6 +328,10 @@ def test_post_delivery():
     cluster, dest = setup()
     try:
         t = Tracker(cluster, dest.path)
+        status, body = t.get("/api/config")
+        check(status == 200 and json.loads(body) ==
+              {"tiles": "", "attribution": "", "interval_ms": 500},
+              "no tiles by default: %d %s" % (status, body))
         status, body = t.post("/api/deliveries", b'{"routeId":"2"}',
                               {"Content-Type": "application/json"})
         check(status == 202, "accepted: %d %s" % (status, body))
