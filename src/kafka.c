@@ -373,8 +373,7 @@ queued_one(struct rs_kafka *k)
 
 int
 rs_kafka_produce(struct rs_kafka *k, const void *key, size_t keylen,
-    const void *payload, size_t len, void *opaque,
-    rd_kafka_resp_err_t *refusal)
+    const void *payload, size_t len, void *opaque, const char **refusal)
 {
 	rd_kafka_resp_err_t err;
 
@@ -394,7 +393,7 @@ rs_kafka_produce(struct rs_kafka *k, const void *key, size_t keylen,
 		return -ENOBUFS;
 	}
 	if (rs_kafka_refused(err)) {
-		*refusal = err;
+		*refusal = rd_kafka_err2str(err);
 		return -EPERM;
 	}
 	log_warnx("produce to %s: %s", rd_kafka_topic_name(k->ptopic),
@@ -405,7 +404,7 @@ rs_kafka_produce(struct rs_kafka *k, const void *key, size_t keylen,
 int
 rs_kafka_produce_progress(struct rs_kafka *k, int32_t partition,
     const void *key, size_t keylen, const void *value, size_t len,
-    void *opaque, rd_kafka_resp_err_t *refusal)
+    void *opaque, const char **refusal)
 {
 	rd_kafka_resp_err_t err;
 
@@ -417,7 +416,7 @@ rs_kafka_produce_progress(struct rs_kafka *k, int32_t partition,
 	}
 	err = rd_kafka_last_error();
 	if (rs_kafka_refused(err)) {
-		*refusal = err;
+		*refusal = rd_kafka_err2str(err);
 		return -EPERM;
 	}
 	log_warnx("progress record partition=%d offset=%.*s: %s", partition,
