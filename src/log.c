@@ -21,6 +21,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "routesim/array.h"
+
 #define LINE_MAX_BYTES 2048
 
 static enum rs_log_level cur_level = RS_LOG_INFO;
@@ -53,7 +55,7 @@ rs_log_level(void)
 const char *
 rs_log_level_name(enum rs_log_level level)
 {
-	if ((unsigned)level >= sizeof(level_names) / sizeof(level_names[0]))
+	if ((unsigned)level >= RS_NELEM(level_names))
 		return "?";
 	return level_names[level];
 }
@@ -61,7 +63,7 @@ rs_log_level_name(enum rs_log_level level)
 int
 rs_log_level_parse(const char *s, enum rs_log_level *out)
 {
-	for (unsigned i = 0; i < sizeof(level_names) / sizeof(level_names[0]);
+	for (unsigned i = 0; i < RS_NELEM(level_names);
 	     i++) {
 		if (strcmp(s, level_names[i]) == 0) {
 			*out = (enum rs_log_level)i;
