@@ -25,6 +25,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "routesim/json.h"
 #include "routesim/order.h"
 
 /* Enough for any double in Go's format, with its NUL. */
@@ -62,8 +63,6 @@ size_t rs_position_prefix(char *buf, const char *route_id,
  * most 20).  The hot paths format numbers with this, not printf. */
 size_t rs_put_u64(char *p, uint64_t v);
 
-/* True when the NUL-terminated s is entirely valid UTF-8. */
-bool rs_utf8_valid(const char *s);
 
 /* Optional fields after "finished" (--position-metadata). */
 struct rs_position_meta {
