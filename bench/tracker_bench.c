@@ -97,9 +97,16 @@ http_get(int port, const char *path)
 		exit(1);
 	}
 	while ((r = read(fd, buf + len, cap - len - 1)) > 0) {
+		char *grown;
+
 		len += (size_t)r;
-		if (len + 1 == cap && (buf = realloc(buf, cap *= 2)) == NULL)
+		if (len + 1 < cap)
+			continue;
+		if ((grown = realloc(buf, cap *= 2)) == NULL) {
+			perror("realloc");
 			exit(1);
+		}
+		buf = grown;
 	}
 	close(fd);
 	buf[len] = '\0';

@@ -3,7 +3,7 @@
  */
 #include "routesim/buf.h"
 
-#include "routesim/position.h"
+#include "routesim/json.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -67,13 +67,14 @@ rs_buf_printf(struct rs_buf *b, const char *fmt, ...)
 void
 rs_buf_json_string(struct rs_buf *b, const char *s)
 {
-	char *p = rs_buf_reserve(b, rs_json_escape_max(strlen(s)) + 2);
+	size_t cap = rs_json_escape_max(strlen(s));
+	char *p = rs_buf_reserve(b, cap + 2);
 	size_t n = 0;
 
 	if (p == NULL)
 		return;
 	p[n++] = '"';
-	n += rs_json_escape(p + n, s);
+	n += rs_json_escape(p + n, cap, s);
 	p[n++] = '"';
 	p[n] = '\0';
 	b->len += n;

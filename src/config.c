@@ -1,13 +1,12 @@
 /*
- * config.c - the settings table and the three places settings come from.
+ * config.c - the settings table and the three places settings come from
+ * (--help and --print-config are in config_help.c).
  *
  * Every value is applied with its source; a value from a lower source never
  * overwrites one from a higher source, so flags, the environment and the
  * .env file can be read in any order (flags first, since --env-file names
  * the file).
  */
-#include "routesim/config.h"
-
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -18,38 +17,16 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "config-int.h"
+#include "routesim/array.h"
 #include "routesim/dotenv.h"
 #include "routesim/version.h"
 
 #define ENV_FILE_MAX (1024 * 1024)
 
-enum type {
-	T_STR,		/* non-empty string */
-	T_MS,		/* milliseconds, unsigned, within [min, max] */
-	T_UINT,		/* a count within [min, max] */
-	T_BOOL,		/* true | false */
-	T_ORDER,	/* latlng | lnglat */
-	T_LOGLEVEL,
-	T_LOGFORMAT,
-	T_KAFKA,	/* librdkafka property named by env, passed through */
-};
-
-struct setting {
-	const char *flag;	/* long option, NULL for none */
-	int shortopt;		/* 0 for none */
-	const char *env;	/* environment and .env name */
-	const char *arg;	/* metavariable in --help */
-	enum type type;
-	size_t off;		/* field in struct rs_config */
-	const char *def;	/* default, as text; NULL for none */
-	unsigned min, max;
-	const char *help;
-	unsigned only;		/* 0: both programs, else one RS_PROG_* */
-};
-
 #define F(field) offsetof(struct rs_config, field)
 
-static const struct setting settings[] = {
+const struct rs__setting rs__settings[] = {
 	{"bootstrap-servers", 'b', "KafkaBootstrapServers", "HOSTS", T_STR,
 	    F(bootstrap_servers), "localhost:9092", 0, 0,
 	    "Kafka brokers, host:port[,host:port...]", 0},
@@ -132,7 +109,8 @@ static const struct setting settings[] = {
 	    "librdkafka ssl.keystore.password", 0},
 };
 
-#define NSETTINGS (sizeof(settings) / sizeof(settings[0]))
+#define NSETTINGS RS_NELEM(rs__settings)
+const size_t rs__nsettings = NSETTINGS;
 _Static_assert(NSETTINGS <= RS_NSETTINGS_MAX, "raise RS_NSETTINGS_MAX");
 
 /* Options that select a mode rather than set a value. */
@@ -148,28 +126,18 @@ enum {
 	OPT_SETTING_BASE = 2000,
 };
 
-static const char *const source_names[] = {"default", ".env", "environment",
-    "flag"};
+const char *const rs__source_names[] = {"default", ".env",
+    "environment", "flag"};
 
 /* How to name setting s in a message about a value from src. */
 static void
-setting_label(const struct setting *s, enum rs_source src, char *buf,
+setting_label(const struct rs__setting *s, enum rs_source src, char *buf,
     size_t len)
 {
 	if (src == RS_SRC_FLAG && s->flag != NULL)
 		snprintf(buf, len, "--%s", s->flag);
 	else
-		snprintf(buf, len, "%s (%s)", s->env, source_names[src]);
-}
-
-/* True for librdkafka property names that hold credentials. */
-static bool
-is_secret(const char *name)
-{
-	return strstr(name, "password") != NULL ||
-	    strstr(name, "secret") != NULL ||
-	    strncmp(name, "ssl.key", 7) == 0 ||
-	    strcmp(name, "sasl.oauthbearer.config") == 0;
+		snprintf(buf, len, "%s (%s)", s->env, rs__source_names[src]);
 }
 
 const char *
@@ -236,7 +204,7 @@ static int
 apply(struct rs_config *cfg, size_t idx, const char *value,
     enum rs_source src, char *err, size_t errlen)
 {
-	const struct setting *s = &settings[idx];
+	const struct rs__setting *s = &rs__settings[idx];
 	char *base = (char *)cfg, label[96];
 	char **str;
 	int rc = 0;
@@ -310,12 +278,11 @@ apply(struct rs_config *cfg, size_t idx, const char *value,
 	return rc;
 }
 
-/* True when setting i means something to the program being configured.
- * routesim takes the tracker's settings too: --demo runs a tracker. */
-static bool
-takes(const struct rs_config *cfg, size_t i)
+bool
+rs__config_takes(const struct rs_config *cfg, size_t i)
 {
-	return settings[i].only == 0 || settings[i].only == cfg->program ||
+	return rs__settings[i].only == 0 ||
+	    rs__settings[i].only == cfg->program ||
 	    cfg->program == RS_PROG_SIMULATOR;
 }
 
@@ -323,8 +290,9 @@ static int
 find_env(const struct rs_config *cfg, const char *name, size_t len)
 {
 	for (size_t i = 0; i < NSETTINGS; i++)
-		if (takes(cfg, i) && strlen(settings[i].env) == len &&
-		    strncmp(settings[i].env, name, len) == 0)
+		if (rs__config_takes(cfg, i) &&
+		    strlen(rs__settings[i].env) == len &&
+		    strncmp(rs__settings[i].env, name, len) == 0)
 			return (int)i;
 	return -1;
 }
@@ -371,7 +339,8 @@ dotenv_cb(void *ud, const char *key, const char *value, unsigned line)
 	}
 	/* The file being read cannot name another one: it is chosen by
 	 * --env-file or the environment before it is opened. */
-	if (settings[idx].type == T_STR && settings[idx].off == F(env_file)) {
+	if (rs__settings[idx].type == T_STR &&
+	    rs__settings[idx].off == F(env_file)) {
 		log_warnx("%s:%u: %s ignored: only --env-file or the "
 		    "environment names the file to read", ctx->path, line, key);
 		return 0;
@@ -499,24 +468,24 @@ parse_flags(struct rs_config *cfg, int argc, char *const argv[], char *err,
 		{"once", no_argument, NULL, OPT_ONCE},
 		{"healthcheck", no_argument, NULL, OPT_HEALTHCHECK},
 	};
-	struct option opts[NSETTINGS + sizeof(fixed) / sizeof(fixed[0]) + 1];
+	struct option opts[NSETTINGS + RS_NELEM(fixed) + 1];
 	char shorts[64] = ":X:hVn";
 	size_t n = 0, ns = strlen(shorts);
 	int c, rc;
 
 	for (size_t i = 0; i < NSETTINGS; i++) {
-		if (settings[i].flag == NULL || !takes(cfg, i))
+		if (rs__settings[i].flag == NULL || !rs__config_takes(cfg, i))
 			continue;
-		opts[n++] = (struct option){settings[i].flag,
+		opts[n++] = (struct option){rs__settings[i].flag,
 		    required_argument, NULL, OPT_SETTING_BASE + (int)i};
-		if (settings[i].shortopt != 0) {
-			shorts[ns++] = (char)settings[i].shortopt;
+		if (rs__settings[i].shortopt != 0) {
+			shorts[ns++] = (char)rs__settings[i].shortopt;
 			shorts[ns++] = ':';
 		}
 	}
 	shorts[ns] = '\0';
 	memcpy(&opts[n], fixed, sizeof(fixed));
-	n += sizeof(fixed) / sizeof(fixed[0]);
+	n += RS_NELEM(fixed);
 	opts[n] = (struct option){NULL, 0, NULL, 0};
 
 	optind = 0;	/* glibc: full reinitialisation, for tests */
@@ -564,7 +533,7 @@ parse_flags(struct rs_config *cfg, int argc, char *const argv[], char *err,
 				idx = (size_t)(c - OPT_SETTING_BASE);
 			else
 				for (idx = 0; idx < NSETTINGS; idx++)
-					if (settings[idx].shortopt == c)
+					if (rs__settings[idx].shortopt == c)
 						break;
 			break;
 		}
@@ -596,7 +565,8 @@ static enum rs_source
 env_file_source(const struct rs_config *cfg)
 {
 	for (size_t i = 0; i < NSETTINGS; i++)
-		if (settings[i].type == T_STR && settings[i].off == F(env_file))
+		if (rs__settings[i].type == T_STR &&
+		    rs__settings[i].off == F(env_file))
 			return cfg->sources[i];
 	return RS_SRC_DEFAULT;
 }
@@ -610,9 +580,10 @@ rs_config_load(struct rs_config *cfg, enum rs_program program, int argc,
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->program = program;
 	for (size_t i = 0; i < NSETTINGS; i++) {
-		if (settings[i].def == NULL || !takes(cfg, i))
+		if (rs__settings[i].def == NULL || !rs__config_takes(cfg, i))
 			continue;
-		if ((rc = apply(cfg, i, settings[i].def, RS_SRC_DEFAULT, err,
+		if ((rc = apply(cfg, i, rs__settings[i].def, RS_SRC_DEFAULT,
+		    err,
 		    errlen)) != 0)
 			return rc;
 	}
@@ -633,9 +604,9 @@ rs_config_free(struct rs_config *cfg)
 	char *base = (char *)cfg;
 
 	for (size_t i = 0; i < NSETTINGS; i++) {
-		if (settings[i].type != T_STR)
+		if (rs__settings[i].type != T_STR)
 			continue;
-		free(*(char **)(void *)(base + settings[i].off));
+		free(*(char **)(void *)(base + rs__settings[i].off));
 	}
 	for (size_t i = 0; i < cfg->nkafka_props; i++) {
 		free(cfg->kafka_props[i].name);
@@ -643,132 +614,4 @@ rs_config_free(struct rs_config *cfg)
 	}
 	free(cfg->kafka_props);
 	memset(cfg, 0, sizeof(*cfg));
-}
-
-/* Prints the flags of the settings whose 'only' is only. */
-static void
-usage_settings(FILE *out, unsigned only)
-{
-	char left[80];
-
-	for (size_t i = 0; i < NSETTINGS; i++) {
-		const struct setting *s = &settings[i];
-
-		if (s->flag == NULL || s->only != only)
-			continue;
-		if (s->shortopt != 0)
-			snprintf(left, sizeof(left), "-%c, --%s %s",
-			    s->shortopt, s->flag, s->arg);
-		else
-			snprintf(left, sizeof(left), "    --%s %s", s->flag,
-			    s->arg);
-		fprintf(out, "  %-40s %s\n  %-40s   env %s, default %s\n",
-		    left, s->help, "", s->env, s->def ? s->def : "(none)");
-	}
-}
-
-void
-rs_config_usage(FILE *out, enum rs_program program)
-{
-	if (program == RS_PROG_TRACKER)
-		fprintf(out,
-		    "usage: routesim-tracker [options]\n\n"
-		    "Follows the request and position topics and serves a live "
-		    "map of the\ndeliveries, over HTTP and WebSocket, on "
-		    "--http-listen (default %s).\n\n"
-		    "Settings (flag, then environment / .env name):\n",
-		    RS_TRACKER_LISTEN);
-	else
-		fprintf(out,
-		    "usage: routesim [options]\n"
-		    "       routesim --demo [--once] [ROUTE...]\n\n"
-		    "Consumes delivery requests {\"clientId\":\"...\","
-		    "\"routeId\":\"...\"} from Kafka and\nstreams one position "
-		    "per route point.\n\n"
-		    "Settings (flag, then environment / .env name):\n");
-	usage_settings(out, 0);
-	usage_settings(out, program);
-	fprintf(out, "  %-40s %s\n", "-X, PROPERTY=VALUE",
-	    "librdkafka property, for the client that knows it (repeatable)");
-	if (program == RS_PROG_SIMULATOR) {
-		fprintf(out, "\nThe live map's (routesim-tracker, and "
-		    "--demo):\n");
-		usage_settings(out, RS_PROG_TRACKER);
-	}
-	fprintf(out, "\nlibrdkafka properties also read from the environment"
-	    " / .env:\n");
-	for (size_t i = 0; i < NSETTINGS; i++)
-		if (settings[i].type == T_KAFKA)
-			fprintf(out, "  %-40s %s\n", settings[i].env,
-			    settings[i].help);
-	fprintf(out, "\nModes:\n");
-	if (program == RS_PROG_SIMULATOR)
-		fprintf(out, "  %-40s %s\n  %-40s %s\n",
-		    "    --demo [ROUTE...]", "run with an in-process mock Kafka "
-		    "and the live map (routes 1 2 3 by default)",
-		    "    --once", "with --demo: print the positions, exit when "
-		    "the routes end");
-	fprintf(out,
-	    "  %-40s %s\n  %-40s %s\n  %-40s %s\n"
-	    "  %-40s %s\n  %-40s %s\n  %-40s %s\n",
-	    "-n, --check", "check the configuration and routes, then exit",
-	    "    --healthcheck", "exit 0 if the daemon at --http-listen is "
-	    "alive (for HEALTHCHECK)",
-	    "    --print-config", "print the effective configuration "
-	    "(secrets masked)",
-	    "-h, --help", "this text",
-	    "-V, --version", "print the version",
-	    "", "exit status: 0 ok, 1 runtime error, 2 usage error");
-}
-
-void
-rs_config_print(const struct rs_config *cfg, FILE *out)
-{
-	const char *base = (const char *)cfg;
-	char value[32];
-	const char *v;
-
-	for (size_t i = 0; i < NSETTINGS; i++) {
-		const struct setting *s = &settings[i];
-
-		if (!takes(cfg, i))
-			continue;
-		switch (s->type) {
-		case T_STR:
-			v = *(char *const *)(const void *)(base + s->off);
-			if (v == NULL)
-				v = "(off)";
-			break;
-		case T_MS:
-		case T_UINT:
-			snprintf(value, sizeof(value), "%u",
-			    *(const unsigned *)(const void *)(base + s->off));
-			v = value;
-			break;
-		case T_BOOL:
-			v = *(const bool *)(const void *)(base + s->off) ?
-			    "true" : "false";
-			break;
-		case T_ORDER:
-			v = rs_position_order_name(cfg->position_order);
-			break;
-		case T_LOGLEVEL:
-			v = rs_log_level_name(cfg->log_level);
-			break;
-		case T_LOGFORMAT:
-			v = cfg->log_format == RS_LOG_JSON ? "json" : "text";
-			break;
-		default:
-			continue;	/* printed with the properties below */
-		}
-		fprintf(out, "%-28s = %-24s # %s, %s\n", s->env, v,
-		    s->flag ? s->flag : "-", source_names[cfg->sources[i]]);
-	}
-	for (size_t i = 0; i < cfg->nkafka_props; i++) {
-		const struct rs_kafka_prop *p = &cfg->kafka_props[i];
-
-		fprintf(out, "%-28s = %-24s # librdkafka, %s\n", p->name,
-		    is_secret(p->name) ? "********" : p->value,
-		    source_names[p->source]);
-	}
 }

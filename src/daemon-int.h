@@ -49,8 +49,7 @@ enum record_kind {
 /* daemon.c */
 void rs__cannot_take(struct rs_daemon *d, struct rs_part *p,
     int64_t offset, const char *what, int rc);
-void rs__refused(struct rs_daemon *d, const char *topic,
-    rd_kafka_resp_err_t err);
+void rs__refused(struct rs_daemon *d, const char *topic, const char *why);
 
 /* daemon_requests.c */
 struct rs__pending *rs__pending_new(struct rs_daemon *d,
@@ -74,7 +73,7 @@ void rs__on_record_delivered(void *ud, int32_t partition,
     const void *key, size_t keylen, void *opaque, rd_kafka_resp_err_t err);
 void rs__on_committed(void *ud, int32_t partition, int64_t next);
 void rs__on_progress(void *ud, const struct rs_delivery_state *st);
-void rs__on_refused(void *ud, rd_kafka_resp_err_t err);
+void rs__on_refused(void *ud, const char *why);
 void rs__on_ended(void *ud, const struct rs_delivery_state *st,
     enum rs_delivery_end how);
 

@@ -40,11 +40,11 @@ rs__cannot_take(struct rs_daemon *d, struct rs_part *p, int64_t offset,
  * the requests not started stay unread until the topic is fixed.
  */
 void
-rs__refused(struct rs_daemon *d, const char *topic, rd_kafka_resp_err_t err)
+rs__refused(struct rs_daemon *d, const char *topic, const char *why)
 {
 	if (d->exit_code == 0)	/* the first says it */
 		rs_log(RS_LOG_ERROR, "topic %s refuses writes: %s; stopping",
-		    topic, rd_kafka_err2str(err));
+		    topic, why);
 	rs_daemon_stop(d, 1);
 }
 
@@ -53,7 +53,11 @@ on_delivery(void *ud, void *opaque, rd_kafka_resp_err_t err)
 {
 	struct rs_daemon *d = ud;
 
-	rs_sched_report(&d->sched, opaque, err);
+	if (err == RD_KAFKA_RESP_ERR_NO_ERROR)
+		rs_sched_report(&d->sched, opaque, 0, NULL);
+	else
+		rs_sched_report(&d->sched, opaque, rs_kafka_refused(err) ?
+		    -EPERM : -EIO, rd_kafka_err2str(err));
 }
 
 static void

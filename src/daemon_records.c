@@ -41,7 +41,7 @@ rs__write_record(struct rs_daemon *d, struct rs_part *p, enum record_kind kind,
 {
 	char *value = NULL, key[RS_PROGRESS_KEY_MAX];
 	size_t len = 0, klen;
-	rd_kafka_resp_err_t refusal;
+	const char *refusal;
 	int rc;
 
 	if (rec != NULL) {
@@ -85,7 +85,7 @@ rs__on_record_delivered(void *ud, int32_t partition, const void *key,
 	struct rs_part *p = rs_parts_get(&d->parts, partition);
 
 	if (rs_kafka_refused(err))
-		rs__refused(d, d->cfg->progress_topic, err);
+		rs__refused(d, d->cfg->progress_topic, rd_kafka_err2str(err));
 	else if (err != RD_KAFKA_RESP_ERR_NO_ERROR)
 		log_warnx("progress record failed: %s partition=%d offset=%lld",
 		    rd_kafka_err2str(err), partition, (long long)offset);
@@ -155,11 +155,11 @@ rs__on_progress(void *ud, const struct rs_delivery_state *st)
 }
 
 void
-rs__on_refused(void *ud, rd_kafka_resp_err_t err)
+rs__on_refused(void *ud, const char *why)
 {
 	struct rs_daemon *d = ud;
 
-	rs__refused(d, d->cfg->produce_topic, err);
+	rs__refused(d, d->cfg->produce_topic, why);
 }
 
 void

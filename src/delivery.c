@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "routesim/kafka.h"
 #include "routesim/log.h"
 #include "routesim/metrics.h"
 #include "routesim/position.h"
@@ -180,14 +181,14 @@ schedule(struct rs_delivery *d)
  * the owner is told.
  */
 static void
-refused(struct rs_delivery *d, rd_kafka_resp_err_t err)
+refused(struct rs_delivery *d, const char *why)
 {
 	struct rs_sched *s = d->sched;
 
 	d->refused = true;
 	if (d->list != NULL)	/* not ended yet */
 		end(d);
-	s->hooks.refused(s->hooks.ud, err);
+	s->hooks.refused(s->hooks.ud, why);
 }
 
 /* Sends position d->next and arms the timer for the one after. */
@@ -200,7 +201,7 @@ tick(struct rs_delivery *d, uint64_t now)
 	const char *pair;
 	uint64_t due;
 	size_t plen, n;
-	rd_kafka_resp_err_t refusal;
+	const char *refusal;
 	int rc;
 
 	due = d->t0 + d->next * s->interval_ms;
@@ -309,13 +310,14 @@ nomem:
 }
 
 void
-rs_sched_report(struct rs_sched *s, void *opaque, rd_kafka_resp_err_t err)
+rs_sched_report(struct rs_sched *s, void *opaque, int status,
+    const char *why)
 {
 	struct rs_delivery *d = opaque;
 	struct rs_delivery_state st;
 
 	d->inflight--;
-	if (err == RD_KAFKA_RESP_ERR_NO_ERROR && !d->failed && !d->refused) {
+	if (status == 0 && !d->failed && !d->refused) {
 		rs_metrics.positions_delivered++;
 		d->acked++;
 		if (d->acked % s->progress_every == 0 &&
@@ -323,16 +325,16 @@ rs_sched_report(struct rs_sched *s, void *opaque, rd_kafka_resp_err_t err)
 			st = state_of(d);
 			s->hooks.progress(s->hooks.ud, &st);
 		}
-	} else if (rs_kafka_refused(err)) {
+	} else if (status == -EPERM) {
 		rs_metrics.positions_failed++;
-		refused(d, err);
-	} else if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+		refused(d, why);
+	} else if (status != 0) {
 		rs_metrics.positions_failed++;
 		if (!d->failed) {
 			char client[RS_LOG_VALUE_MAX];
 
 			log_warnx("position not delivered: %s route=%s "
-			    "client=%s", rd_kafka_err2str(err), d->route->id,
+			    "client=%s", why, d->route->id,
 			    rs_log_value(client, sizeof(client), d->key));
 		}
 		d->failed = true;

@@ -23,6 +23,7 @@
 static bool hash_oom;
 #define uthash_nonfatal_oom(obj) ((void)(obj), hash_oom = true)
 #include "routesim/hash.h"
+#include "routesim/json.h"
 #include <utlist.h>
 
 struct vehicle {
@@ -223,10 +224,11 @@ set_route(struct rs_fleet *f, struct vehicle *v, const char *id)
 	n = 0;
 	json[n++] = '[';
 	json[n++] = '"';
-	n += rs_json_escape(json + n, v->client_id);
+	n += rs_json_escape(json + n, rs_json_escape_max(clen),
+	    v->client_id);
 	memcpy(json + n, "\",\"", 3);
 	n += 3;
-	n += rs_json_escape(json + n, id);
+	n += rs_json_escape(json + n, rs_json_escape_max(rlen), id);
 	memcpy(json + n, "\",", 3);	/* with the NUL */
 	n += 2;
 	if ((shrunk = realloc(json, n + 1)) != NULL)

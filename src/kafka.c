@@ -240,23 +240,13 @@ high_water(rd_kafka_conf_t *pc, size_t *out, char *err, size_t errlen)
 	return 0;
 }
 
-int
-rs_kafka_start(struct rs_kafka *k, uv_loop_t *loop,
-    const struct rs_config *cfg, const struct rs_kafka_cbs *cbs, void *ud,
-    char *err, size_t errlen)
+/* Creates the consumer and the producer, their callbacks set. */
+static int
+new_clients(struct rs_kafka *k, const struct rs_config *cfg, char *err,
+    size_t errlen)
 {
 	rd_kafka_conf_t *cc = NULL, *pc = NULL;
-	rd_kafka_resp_err_t kerr;
-	unsigned handles = 0;
 	int rc;
-
-	memset(k, 0, sizeof(*k));
-	k->loop = loop;
-	k->cbs = *cbs;
-	k->ud = ud;
-	k->read_topic = cfg->read_topic;
-	k->progress_topic = cfg->progress_topic;
-	k->consumer_brokers_up = k->producer_brokers_up = -1;
 
 	if ((rc = rs_kafka_conf(cfg, RS_KAFKA_CONSUMER, &cc, err,
 	    errlen)) != 0 ||
@@ -284,50 +274,75 @@ rs_kafka_start(struct rs_kafka *k, uv_loop_t *loop,
 	rc = rs__kafka_new_client(RD_KAFKA_PRODUCER, pc, &k->producer, err,
 	    errlen);
 	pc = NULL;
-	if (rc != 0)
-		goto fail;
-	if ((rc = rs__kafka_reader_new(k, cfg, err, errlen)) != 0)
-		goto fail;
+fail:
+	if (cc != NULL)
+		rd_kafka_conf_destroy(cc);
+	if (pc != NULL)
+		rd_kafka_conf_destroy(pc);
+	return rc;
+}
+
+static int
+new_topic(struct rs_kafka *k, const char *name, rd_kafka_topic_t **out,
+    char *err, size_t errlen)
+{
+	if ((*out = rd_kafka_topic_new(k->producer, name, NULL)) == NULL)
+		return rs_errf(err, errlen, -EINVAL, "topic %s: %s", name,
+		    rd_kafka_err2str(rd_kafka_last_error()));
+	return 0;
+}
+
+/* The clients' queues (logs included) and the producer's topics. */
+static int
+open_queues(struct rs_kafka *k, const struct rs_config *cfg, char *err,
+    size_t errlen)
+{
+	rd_kafka_resp_err_t kerr;
+	int rc;
 
 	/* Everything the consumer emits, logs included, on one queue. */
 	rd_kafka_poll_set_consumer(k->consumer);
 	k->cq = rd_kafka_queue_get_consumer(k->consumer);
 	k->pq = rd_kafka_queue_get_main(k->producer);
 	if ((kerr = rd_kafka_set_log_queue(k->consumer, NULL)) != 0 ||
-	    (kerr = rd_kafka_set_log_queue(k->producer, NULL)) != 0) {
-		rc = rs_errf(err, errlen, -EINVAL, "kafka log queue: %s",
+	    (kerr = rd_kafka_set_log_queue(k->producer, NULL)) != 0)
+		return rs_errf(err, errlen, -EINVAL, "kafka log queue: %s",
 		    rd_kafka_err2str(kerr));
-		goto fail;
-	}
-	if ((k->ptopic = rd_kafka_topic_new(k->producer, cfg->produce_topic,
-	    NULL)) == NULL) {
-		rc = rs_errf(err, errlen, -EINVAL, "topic %s: %s",
-		    cfg->produce_topic,
-		    rd_kafka_err2str(rd_kafka_last_error()));
-		goto fail;
-	}
-	if ((k->prtopic = rd_kafka_topic_new(k->producer, cfg->progress_topic,
-	    NULL)) == NULL) {
-		rc = rs_errf(err, errlen, -EINVAL, "topic %s: %s",
-		    cfg->progress_topic,
-		    rd_kafka_err2str(rd_kafka_last_error()));
-		goto fail;
-	}
+	if ((rc = new_topic(k, cfg->produce_topic, &k->ptopic, err,
+	    errlen)) != 0 ||
+	    (rc = new_topic(k, cfg->progress_topic, &k->prtopic, err,
+	    errlen)) != 0)
+		return rc;
 	k->to_store = rd_kafka_topic_partition_list_new(4);
-	if ((rc = start_handles(k, &handles, err, errlen)) != 0)
-		goto fail;
+	return 0;
+}
 
+int
+rs_kafka_start(struct rs_kafka *k, uv_loop_t *loop,
+    const struct rs_config *cfg, const struct rs_kafka_cbs *cbs, void *ud,
+    char *err, size_t errlen)
+{
+	unsigned handles = 0;
+	int rc;
+
+	memset(k, 0, sizeof(*k));
+	k->loop = loop;
+	k->cbs = *cbs;
+	k->ud = ud;
+	k->read_topic = cfg->read_topic;
+	k->progress_topic = cfg->progress_topic;
+	k->consumer_brokers_up = k->producer_brokers_up = -1;
+	if ((rc = new_clients(k, cfg, err, errlen)) != 0 ||
+	    (rc = rs__kafka_reader_new(k, cfg, err, errlen)) != 0 ||
+	    (rc = open_queues(k, cfg, err, errlen)) != 0 ||
+	    (rc = start_handles(k, &handles, err, errlen)) != 0) {
+		start_failed(k, handles);
+		return rc < 0 ? rc : -EIO;
+	}
 	log_info("kafka started bootstrap=%s group=%s read=%s produce=%s",
 	    cfg->bootstrap_servers, cfg->group_id, cfg->read_topic,
 	    cfg->produce_topic);
 	return 0;
-fail:
-	if (cc != NULL)
-		rd_kafka_conf_destroy(cc);
-	if (pc != NULL)
-		rd_kafka_conf_destroy(pc);
-	start_failed(k, handles);
-	return rc < 0 ? rc : -EIO;
 }
 
 /* ---- Produce ---------------------------------------------------------- */
@@ -357,8 +372,7 @@ queued_one(struct rs_kafka *k)
 
 int
 rs_kafka_produce(struct rs_kafka *k, const void *key, size_t keylen,
-    const void *payload, size_t len, void *opaque,
-    rd_kafka_resp_err_t *refusal)
+    const void *payload, size_t len, void *opaque, const char **refusal)
 {
 	rd_kafka_resp_err_t err;
 
@@ -378,7 +392,7 @@ rs_kafka_produce(struct rs_kafka *k, const void *key, size_t keylen,
 		return -ENOBUFS;
 	}
 	if (rs_kafka_refused(err)) {
-		*refusal = err;
+		*refusal = rd_kafka_err2str(err);
 		return -EPERM;
 	}
 	log_warnx("produce to %s: %s", rd_kafka_topic_name(k->ptopic),
@@ -389,7 +403,7 @@ rs_kafka_produce(struct rs_kafka *k, const void *key, size_t keylen,
 int
 rs_kafka_produce_progress(struct rs_kafka *k, int32_t partition,
     const void *key, size_t keylen, const void *value, size_t len,
-    void *opaque, rd_kafka_resp_err_t *refusal)
+    void *opaque, const char **refusal)
 {
 	rd_kafka_resp_err_t err;
 
@@ -401,7 +415,7 @@ rs_kafka_produce_progress(struct rs_kafka *k, int32_t partition,
 	}
 	err = rd_kafka_last_error();
 	if (rs_kafka_refused(err)) {
-		*refusal = err;
+		*refusal = rd_kafka_err2str(err);
 		return -EPERM;
 	}
 	log_warnx("progress record partition=%d offset=%.*s: %s", partition,

@@ -21,6 +21,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "routesim/array.h"
+#include "routesim/json.h"
+
 #define LINE_MAX_BYTES 2048
 
 static enum rs_log_level cur_level = RS_LOG_INFO;
@@ -53,7 +56,7 @@ rs_log_level(void)
 const char *
 rs_log_level_name(enum rs_log_level level)
 {
-	if ((unsigned)level >= sizeof(level_names) / sizeof(level_names[0]))
+	if ((unsigned)level >= RS_NELEM(level_names))
 		return "?";
 	return level_names[level];
 }
@@ -61,7 +64,7 @@ rs_log_level_name(enum rs_log_level level)
 int
 rs_log_level_parse(const char *s, enum rs_log_level *out)
 {
-	for (unsigned i = 0; i < sizeof(level_names) / sizeof(level_names[0]);
+	for (unsigned i = 0; i < RS_NELEM(level_names);
 	     i++) {
 		if (strcmp(s, level_names[i]) == 0) {
 			*out = (enum rs_log_level)i;
@@ -95,32 +98,6 @@ format_time(char *buf, size_t len)
 	n = strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
 	n += (size_t)snprintf(buf + n, len - n, ".%03ldZ",
 	    ts.tv_nsec / 1000000);
-	return n;
-}
-
-/* Appends s to buf as the body of a JSON string; returns the new length. */
-static size_t
-json_append(char *buf, size_t n, size_t cap, const char *s)
-{
-	static const char hex[] = "0123456789abcdef";
-
-	for (; *s != '\0' && n + 7 < cap; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\') {
-			buf[n++] = '\\';
-			buf[n++] = (char)c;
-		} else if (c < 0x20) {
-			buf[n++] = '\\';
-			buf[n++] = 'u';
-			buf[n++] = '0';
-			buf[n++] = '0';
-			buf[n++] = hex[c >> 4];
-			buf[n++] = hex[c & 15];
-		} else {
-			buf[n++] = (char)c;
-		}
-	}
 	return n;
 }
 
@@ -268,7 +245,7 @@ vlog(enum rs_log_level level, const char *fmt, va_list ap)
 		n = (size_t)snprintf(line, sizeof(line),
 		    "{\"time\":\"%s\",\"level\":\"%s\",\"msg\":\"", ts,
 		    rs_log_level_name(level));
-		n = json_append(line, n, sizeof(line) - 3, msg);
+		n += rs_json_escape(line + n, sizeof(line) - 3 - n, msg);
 		line[n++] = '"';
 		line[n++] = '}';
 	} else {

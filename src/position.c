@@ -104,115 +104,6 @@ rs_pair_format(double lat, double lng, enum rs_position_order order,
 	return n;
 }
 
-/* Length of the valid UTF-8 sequence at s (NUL-terminated), 0 if the bytes
- * there are not valid UTF-8 (overlong, surrogate, truncated...). */
-static size_t
-utf8_seq_len(const unsigned char *s)
-{
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		return (s[1] & 0xc0) == 0x80 ? 2 : 0;
-	if (s[0] >= 0xe0 && s[0] <= 0xef) {
-		if ((s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80)
-			return 0;
-		if (s[0] == 0xe0 && s[1] < 0xa0)
-			return 0;	/* overlong */
-		if (s[0] == 0xed && s[1] >= 0xa0)
-			return 0;	/* surrogate */
-		return 3;
-	}
-	if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		if ((s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80 ||
-		    (s[3] & 0xc0) != 0x80)
-			return 0;
-		if ((s[0] == 0xf0 && s[1] < 0x90) ||
-		    (s[0] == 0xf4 && s[1] >= 0x90))
-			return 0;
-		return 4;
-	}
-	return 0;
-}
-
-bool
-rs_utf8_valid(const char *s)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	size_t l;
-
-	for (; *p != '\0'; p += l)
-		if ((l = utf8_seq_len(p)) == 0)
-			return false;
-	return true;
-}
-
-size_t
-rs_json_escape(char *out, const char *s)
-{
-	static const char hex[] = "0123456789abcdef";
-	const unsigned char *p = (const unsigned char *)s;
-	size_t n = 0, l;
-
-	while (*p != '\0') {
-		unsigned c = *p;
-
-		switch (c) {
-		case '"': case '\\':
-			out[n++] = '\\';
-			out[n++] = (char)c;
-			p++;
-			continue;
-		case '\n':
-			out[n++] = '\\';
-			out[n++] = 'n';
-			p++;
-			continue;
-		case '\r':
-			out[n++] = '\\';
-			out[n++] = 'r';
-			p++;
-			continue;
-		case '\t':
-			out[n++] = '\\';
-			out[n++] = 't';
-			p++;
-			continue;
-		case '<': case '>': case '&':
-			break;
-		default:
-			if (c >= 0x20 && c < 0x80) {
-				out[n++] = (char)c;
-				p++;
-				continue;
-			}
-			break;
-		}
-		if (c < 0x80) {
-			/* Control characters and Go's HTML escapes. */
-			memcpy(out + n, "\\u00", 4);
-			out[n + 4] = hex[c >> 4];
-			out[n + 5] = hex[c & 15];
-			n += 6;
-			p++;
-		} else if ((l = utf8_seq_len(p)) == 0) {
-			memcpy(out + n, "\\ufffd", 6);
-			n += 6;
-			p++;
-		} else if (l == 3 && p[0] == 0xe2 && p[1] == 0x80 &&
-		    (p[2] == 0xa8 || p[2] == 0xa9)) {
-			memcpy(out + n, p[2] == 0xa8 ? "\\u2028" : "\\u2029",
-			    6);
-			n += 6;
-			p += 3;
-		} else {
-			memcpy(out + n, p, l);
-			n += l;
-			p += l;
-		}
-	}
-	return n;
-}
-
 #define IDS_ROUTE "{\"routeId\":\""
 #define IDS_CLIENT "\",\"clientId\":\""
 #define PREFIX_POSITION ",\"position\":"
@@ -232,10 +123,12 @@ rs_json_ids(char *buf, const char *route_id, const char *client_id)
 
 	memcpy(buf, IDS_ROUTE, sizeof(IDS_ROUTE) - 1);
 	n = sizeof(IDS_ROUTE) - 1;
-	n += rs_json_escape(buf + n, route_id);
+	n += rs_json_escape(buf + n, rs_json_escape_max(strlen(route_id)),
+	    route_id);
 	memcpy(buf + n, IDS_CLIENT, sizeof(IDS_CLIENT) - 1);
 	n += sizeof(IDS_CLIENT) - 1;
-	n += rs_json_escape(buf + n, client_id);
+	n += rs_json_escape(buf + n, rs_json_escape_max(strlen(client_id)),
+	    client_id);
 	buf[n++] = '"';
 	return n;
 }

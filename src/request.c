@@ -15,17 +15,6 @@
 #include <string.h>
 #include <strings.h>
 
-static const char *const reject_names[RS_REJECT_COUNT] = {
-	"too_large", "bad_json", "bad_field", "bad_route_id",
-	"unknown_route", "bad_route_file", "expired",
-};
-
-const char *
-rs_reject_name(enum rs_reject why)
-{
-	return (unsigned)why < RS_REJECT_COUNT ? reject_names[why] : "?";
-}
-
 bool
 rs_route_id_valid(const char *id)
 {

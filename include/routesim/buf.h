@@ -23,7 +23,7 @@ void rs_buf_append(struct rs_buf *b, const void *data, size_t len);
 /* Room for n more bytes at the end: returns where they go (the caller
  * writes them and adds to len), or NULL when out of memory. */
 char *rs_buf_reserve(struct rs_buf *b, size_t n);
-/* Appends s as a JSON string, quotes included, escaped by position.h's
+/* Appends s as a JSON string, quotes included, escaped by json.h's
  * rs_json_escape() (the project's one JSON escaper). */
 void rs_buf_json_string(struct rs_buf *b, const char *s);
 void rs_buf_reset(struct rs_buf *b);

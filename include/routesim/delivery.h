@@ -35,16 +35,15 @@
 #ifndef ROUTESIM_DELIVERY_H
 #define ROUTESIM_DELIVERY_H
 
-#include <librdkafka/rdkafka.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <uv.h>
 
-#include "routesim/kafka.h"
 #include "routesim/route.h"
 
 struct rs_delivery;
+struct rs_kafka;
 
 struct rs_delivery_list {
 	struct rs_delivery *head;
@@ -72,10 +71,10 @@ struct rs_sched_hooks {
 	/* The delivery is over and every report is in. */
 	void (*ended)(void *ud, const struct rs_delivery_state *st,
 	    enum rs_delivery_end how);
-	/* The position topic refused a position (rs_kafka_refused()): the
-	 * delivery stops where it is, as at a hand-off, not as failed -
-	 * the topic is at fault, not the delivery. */
-	void (*refused)(void *ud, rd_kafka_resp_err_t err);
+	/* The position topic refused a position (rs_kafka_refused(); why
+	 * says how): the delivery stops where it is, as at a hand-off, not
+	 * as failed - the topic is at fault, not the delivery. */
+	void (*refused)(void *ud, const char *why);
 	void *ud;
 };
 
@@ -108,9 +107,13 @@ int rs_sched_start(struct rs_sched *s, struct rs_route *route,
     const char *client_id, int32_t partition, int64_t offset,
     uint32_t first);
 
-/* Delivery report for a message produced with a delivery as opaque. */
-void rs_sched_report(struct rs_sched *s, void *opaque,
-    rd_kafka_resp_err_t err);
+/*
+ * Delivery report for a message produced with a delivery as opaque:
+ * status 0 (delivered), -EPERM (the topic refuses writes) or another
+ * negative code (failed), with why saying how when it is not 0.
+ */
+void rs_sched_report(struct rs_sched *s, void *opaque, int status,
+    const char *why);
 
 /* The producer has room again: paused deliveries carry on. */
 void rs_sched_resume(struct rs_sched *s);

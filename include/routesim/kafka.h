@@ -140,12 +140,12 @@ bool rs_kafka_refused(rd_kafka_resp_err_t err);
 /*
  * Queues one message (copied) to the position topic.  Returns 0; -ENOBUFS
  * when the local queue is full (on_room follows); -EPERM when the topic
- * refuses writes (rs_kafka_refused(), the error in *refusal), left to the
- * caller to report; -EIO for any other failure, logged here.
+ * refuses writes (rs_kafka_refused(); *refusal says how, a static
+ * string), left to the caller to report; -EIO for any other failure,
+ * logged here.
  */
 int rs_kafka_produce(struct rs_kafka *k, const void *key, size_t keylen,
-    const void *payload, size_t len, void *opaque,
-    rd_kafka_resp_err_t *refusal);
+    const void *payload, size_t len, void *opaque, const char **refusal);
 
 /*
  * Queues a progress record (value NULL: a tombstone) for request
@@ -156,7 +156,7 @@ int rs_kafka_produce(struct rs_kafka *k, const void *key, size_t keylen,
  */
 int rs_kafka_produce_progress(struct rs_kafka *k, int32_t partition,
     const void *key, size_t keylen, const void *value, size_t len,
-    void *opaque, rd_kafka_resp_err_t *refusal);
+    void *opaque, const char **refusal);
 
 /* Sets the offset to commit for a request partition (the next to read). */
 void rs_kafka_store_offset(struct rs_kafka *k, int32_t partition,

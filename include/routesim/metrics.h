@@ -15,7 +15,7 @@
 
 #include "routesim/buf.h"
 #include "routesim/lag.h"
-#include "routesim/request.h"
+#include "routesim/reject.h"
 
 /* Upper bounds of the tick lateness histogram, in milliseconds. */
 #define RS_LATENESS_BUCKETS 11

@@ -25,6 +25,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "routesim/json.h"
 #include "routesim/order.h"
 
 /* Enough for any double in Go's format, with its NUL. */
@@ -40,16 +41,6 @@ size_t rs_number_format(double v, char buf[RS_NUMBER_MAX]);
 /* Writes "[lat,lng]" or "[lng,lat]"; returns its length. */
 size_t rs_pair_format(double lat, double lng, enum rs_position_order order,
     char buf[RS_PAIR_MAX]);
-
-/* Appends the JSON string body of s (without quotes) as Go escapes it:
- * the project's one JSON string escaper. */
-size_t rs_json_escape(char *out, const char *s);
-/* Worst-case length of rs_json_escape() output for n input bytes. */
-static inline size_t
-rs_json_escape_max(size_t n)
-{
-	return n * 6;
-}
 
 /*
  * Writes {"routeId":"<r>","clientId":"<c>" (no NUL) at buf, which holds
@@ -72,8 +63,6 @@ size_t rs_position_prefix(char *buf, const char *route_id,
  * most 20).  The hot paths format numbers with this, not printf. */
 size_t rs_put_u64(char *p, uint64_t v);
 
-/* True when the NUL-terminated s is entirely valid UTF-8. */
-bool rs_utf8_valid(const char *s);
 
 /* Optional fields after "finished" (--position-metadata). */
 struct rs_position_meta {

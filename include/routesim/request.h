@@ -14,8 +14,8 @@
  * over REST) but must be valid UTF-8 without NUL.  Other fields are
  * ignored, as the original ignores them.
  *
- * Also defines the reasons a request is rejected, shared by every module
- * that rejects one and by the metrics.
+ * The reasons a request is rejected, its own among them, are in
+ * reject.h.
  *
  * The shape backends send is read in place; anything else goes through
  * cJSON (see request.c), with the same result.
@@ -30,28 +30,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "routesim/reject.h"
+
 #define RS_REQUEST_MAX_BYTES 4096
 #define RS_ROUTE_ID_MAX 64
-
-enum rs_reject {
-	RS_REJECT_TOO_LARGE = 0,	/* message over RS_REQUEST_MAX_BYTES */
-	RS_REJECT_BAD_JSON,		/* not a JSON object */
-	RS_REJECT_BAD_FIELD,		/* clientId/routeId missing or bad */
-	RS_REJECT_BAD_ROUTE_ID,		/* routeId not a plain name */
-	RS_REJECT_UNKNOWN_ROUTE,	/* no such route file */
-	RS_REJECT_BAD_ROUTE,		/* route file empty or malformed */
-	RS_REJECT_EXPIRED,		/* older than --max-request-age */
-	RS_REJECT_COUNT
-};
-
-/* Short label for logs and metrics: "too_large", "bad_json", ... */
-const char *rs_reject_name(enum rs_reject why);
-
-/* Sets *why, formats the message into err and returns -EINVAL: how every
- * parser that rejects with these reasons says why. */
-int rs_reject_errf(enum rs_reject *why, enum rs_reject reason, char *err,
-    size_t errlen, const char *fmt, ...) __attribute__((format(printf, 5,
-    6)));
 
 struct rs_request {
 	char *client_id;

@@ -186,7 +186,8 @@ load_must_fail(char *err, size_t errlen, va_list ap)
 
 	while ((argv[argc] = va_arg(ap, char *)) != NULL)
 		argc++;
-	assert_int_equal(rs_config_load(&cfg, RS_PROG_SIMULATOR, argc, argv, env, err, errlen),
+	assert_int_equal(rs_config_load(&cfg, RS_PROG_SIMULATOR, argc, argv,
+	    env, err, errlen),
 	    -EINVAL);
 	rs_config_free(&cfg);
 }
