@@ -9,8 +9,11 @@
 #   rs_web_page(OUT_C)           custom commands: npm ci, esbuild, OUT_C
 #                                defining rs_web_page[] / rs_web_page_len
 #                                (include/routesim/web_page.h)
-#   rs_add_web_page(TARGET)      a static library TARGET of that source,
-#                                when node and npm are found
+#   rs_add_web_page(TARGET)      a static library TARGET of that source;
+#                                without node and npm (or with
+#                                ROUTESIM_WEB_PAGE OFF), of a one-line
+#                                page that says so: the tracker's API and
+#                                WebSocket still work
 #
 # Both set, in the caller's scope, RS_WEB_PAGE_HTML (the built index.html)
 # and RS_WEB_MODULES (web/'s node_modules: esbuild, leaflet, and the
@@ -49,21 +52,33 @@ function(rs_web_page out_c)
   set(RS_WEB_MODULES "${work}/node_modules" PARENT_SCOPE)
 endfunction()
 
+# The stand-in page of a build without node and npm.
+function(rs_web_page_missing out_c why)
+  set(html "${PROJECT_BINARY_DIR}/web/missing.html")
+  file(WRITE "${html}" "<!doctype html><html><head><title>routesim</title>"
+    "</head><body><p>This routesim was built without its live map page "
+    "(${why}); /api/routes and the /ws stream work.</p></body></html>\n")
+  execute_process(COMMAND ${CMAKE_COMMAND} -DIN=${html} -DOUT=${out_c}
+    -DNAME=rs_web_page -DHEADER=routesim/web_page.h
+    -P "${CMAKE_CURRENT_FUNCTION_LIST_DIR}/EmbedFile.cmake"
+    COMMAND_ERROR_IS_FATAL ANY)
+endfunction()
+
 function(rs_add_web_page target)
+  set(out_c "${PROJECT_BINARY_DIR}/web/web_page.c")
   if(NOT ROUTESIM_WEB_PAGE)
-    message(STATUS "routesim: ${target} (the web page) left out: ROUTESIM_WEB_PAGE is OFF")
-    return()
-  endif()
-  if(NOT RS_NODE OR NOT RS_NPM)
+    message(STATUS "routesim: the web page left out: ROUTESIM_WEB_PAGE is OFF")
+    rs_web_page_missing("${out_c}" "ROUTESIM_WEB_PAGE was OFF")
+  elseif(NOT RS_NODE OR NOT RS_NPM)
     if(ROUTESIM_REQUIRE_TEST_DEPS)
       message(FATAL_ERROR "routesim: the web page needs node and npm (scripts/deps.sh installs them)")
     endif()
-    message(STATUS "routesim: ${target} (the web page) left out, missing: node or npm "
+    message(STATUS "routesim: the web page left out, missing: node or npm "
       "(scripts/deps.sh installs them)")
-    return()
+    rs_web_page_missing("${out_c}" "node and npm were missing")
+  else()
+    rs_web_page("${out_c}")
   endif()
-  set(out_c "${PROJECT_BINARY_DIR}/web/web_page.c")
-  rs_web_page("${out_c}")
   add_library(${target} STATIC "${out_c}")
   target_include_directories(${target} PUBLIC "${PROJECT_SOURCE_DIR}/include")
   set(RS_WEB_PAGE_HTML "${RS_WEB_PAGE_HTML}" PARENT_SCOPE)

@@ -6,6 +6,7 @@
 #ifndef ROUTESIM_CONFIG_INT_H
 #define ROUTESIM_CONFIG_INT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "routesim/config.h"
@@ -31,10 +32,14 @@ struct rs__setting {
 	const char *def;	/* default, as text; NULL for none */
 	unsigned min, max;
 	const char *help;
+	unsigned only;		/* 0: both programs, else one RS_PROG_* */
 };
 
 extern const struct rs__setting rs__settings[];
 extern const size_t rs__nsettings;
+/* True when setting i means something to the program being configured.
+ * routesim takes the tracker's settings too: --demo runs a tracker. */
+bool rs__config_takes(const struct rs_config *cfg, size_t i);
 /* Indexed by enum rs_source. */
 extern const char *const rs__source_names[];
 

@@ -17,23 +17,16 @@ is_secret(const char *name)
 	    strcmp(name, "sasl.oauthbearer.config") == 0;
 }
 
-void
-rs_config_usage(FILE *out, const char *progname)
+/* Prints the flags of the settings whose 'only' is only. */
+static void
+usage_settings(FILE *out, unsigned only)
 {
 	char left[80];
 
-	fprintf(out,
-	    "usage: %s [options]\n"
-	    "       %s --demo [--serve] [ROUTE...]\n\n"
-	    "Consumes delivery requests "
-	    "{\"clientId\":\"...\",\"routeId\":\"...\"}"
-	    " from Kafka and\nstreams one position per route point.\n\n"
-	    "Settings (flag, then environment / .env name):\n",
-	    progname, progname);
 	for (size_t i = 0; i < rs__nsettings; i++) {
 		const struct rs__setting *s = &rs__settings[i];
 
-		if (s->flag == NULL)
+		if (s->flag == NULL || s->only != only)
 			continue;
 		if (s->shortopt != 0)
 			snprintf(left, sizeof(left), "-%c, --%s %s",
@@ -44,21 +37,21 @@ rs_config_usage(FILE *out, const char *progname)
 		fprintf(out, "  %-40s %s\n  %-40s   env %s, default %s\n",
 		    left, s->help, "", s->env, s->def ? s->def : "(none)");
 	}
-	fprintf(out, "  %-40s %s\n", "-X, PROPERTY=VALUE",
-	    "librdkafka property, for the client that knows it (repeatable)");
-	fprintf(out, "\nlibrdkafka properties also read from the environment"
-	    " / .env:\n");
-	for (size_t i = 0; i < rs__nsettings; i++)
-		if (rs__settings[i].type == T_KAFKA)
-			fprintf(out, "  %-40s %s\n", rs__settings[i].env,
-			    rs__settings[i].help);
+}
+
+static void
+usage_modes(FILE *out, enum rs_program program)
+{
+	fprintf(out, "\nModes:\n");
+	if (program == RS_PROG_SIMULATOR)
+		fprintf(out, "  %-40s %s\n  %-40s %s\n",
+		    "    --demo [ROUTE...]", "run with an in-process mock Kafka "
+		    "and the live map (routes 1 2 3 by default)",
+		    "    --once", "with --demo: print the positions, exit when "
+		    "the routes end");
 	fprintf(out,
-	    "\nModes:\n"
-	    "  %-40s %s\n  %-40s %s\n  %-40s %s\n  %-40s %s\n"
-	    "  %-40s %s\n  %-40s %s\n  %-40s %s\n  %-40s %s\n",
-	    "    --demo [ROUTE...]", "run against an in-process mock Kafka "
-	    "and print positions",
-	    "    --serve", "with --demo: keep running for other clients",
+	    "  %-40s %s\n  %-40s %s\n  %-40s %s\n"
+	    "  %-40s %s\n  %-40s %s\n  %-40s %s\n",
 	    "-n, --check", "check the configuration and routes, then exit",
 	    "    --healthcheck", "exit 0 if the daemon at --http-listen is "
 	    "alive (for HEALTHCHECK)",
@@ -67,6 +60,43 @@ rs_config_usage(FILE *out, const char *progname)
 	    "-h, --help", "this text",
 	    "-V, --version", "print the version",
 	    "", "exit status: 0 ok, 1 runtime error, 2 usage error");
+}
+
+void
+rs_config_usage(FILE *out, enum rs_program program)
+{
+	if (program == RS_PROG_TRACKER)
+		fprintf(out,
+		    "usage: routesim-tracker [options]\n\n"
+		    "Follows the request and position topics and serves a live "
+		    "map of the\ndeliveries, over HTTP and WebSocket, on "
+		    "--http-listen (default %s).\n\n"
+		    "Settings (flag, then environment / .env name):\n",
+		    RS_TRACKER_LISTEN);
+	else
+		fprintf(out,
+		    "usage: routesim [options]\n"
+		    "       routesim --demo [--once] [ROUTE...]\n\n"
+		    "Consumes delivery requests {\"clientId\":\"...\","
+		    "\"routeId\":\"...\"} from Kafka and\nstreams one position "
+		    "per route point.\n\n"
+		    "Settings (flag, then environment / .env name):\n");
+	usage_settings(out, 0);
+	usage_settings(out, program);
+	fprintf(out, "  %-40s %s\n", "-X, PROPERTY=VALUE",
+	    "librdkafka property, for the client that knows it (repeatable)");
+	if (program == RS_PROG_SIMULATOR) {
+		fprintf(out, "\nThe live map's (routesim-tracker, and "
+		    "--demo):\n");
+		usage_settings(out, RS_PROG_TRACKER);
+	}
+	fprintf(out, "\nlibrdkafka properties also read from the environment"
+	    " / .env:\n");
+	for (size_t i = 0; i < rs__nsettings; i++)
+		if (rs__settings[i].type == T_KAFKA)
+			fprintf(out, "  %-40s %s\n", rs__settings[i].env,
+			    rs__settings[i].help);
+	usage_modes(out, program);
 }
 
 void
@@ -79,6 +109,8 @@ rs_config_print(const struct rs_config *cfg, FILE *out)
 	for (size_t i = 0; i < rs__nsettings; i++) {
 		const struct rs__setting *s = &rs__settings[i];
 
+		if (!rs__config_takes(cfg, i))
+			continue;
 		switch (s->type) {
 		case T_STR:
 			v = *(char *const *)(const void *)(base + s->off);

@@ -1,9 +1,10 @@
 /*
  * demo.c - the --demo mode.
  *
- * Everything runs on one loop: the daemon, a consumer of the position
- * topic (a plain assign of every partition, no group) and the producer
- * that hosts the mock cluster, which also writes the requests.
+ * Everything runs on one loop: the daemon, the live map (tracker.c, not
+ * with --once), a consumer of the position topic that prints them (a
+ * plain assign of every partition, no group) and the producer that hosts
+ * the mock cluster, which also writes the requests.
  */
 #include "routesim/demo.h"
 
@@ -21,6 +22,7 @@
 #include "routesim/mock.h"
 #include "routesim/request.h"
 #include "routesim/route.h"
+#include "routesim/tracker.h"
 
 #define DEMO_PARTITIONS 3
 
@@ -38,6 +40,9 @@ struct demo {
 	struct rs_config *cfg;
 	struct rs_mock mock;
 	struct rs_daemon daemon;
+	struct rs_config daemon_cfg;	/* cfg without the HTTP listener */
+	struct rs_tracker tracker;	/* not with --once */
+	unsigned running;		/* daemon and tracker not stopped */
 	rd_kafka_t *watch;		/* consumer of positions */
 	rd_kafka_queue_t *wq, *mq;
 	struct rs_kafka_watch wwatch, mwatch;
@@ -95,6 +100,9 @@ print_position(struct demo *dm, const rd_kafka_message_t *m)
 	}
 	if (s->count++ == 0)
 		s->first_ms = now;
+	/* While the map shows them, only a delivery's end is printed. */
+	if (!dm->cfg->once && !cJSON_IsTrue(fin))
+		goto out;
 	if (s->total > 0)
 		printf("route %-4s client %-10s %4zu/%-4zu", s->route,
 		    s->client, s->count, s->total);
@@ -113,7 +121,7 @@ print_position(struct demo *dm, const rd_kafka_message_t *m)
 	}
 	printf("\n");
 	fflush(stdout);
-	if (dm->remaining == 0 && !dm->cfg->serve)
+	if (dm->remaining == 0 && dm->cfg->once)
 		demo_stop(dm, 0);
 out:
 	cJSON_Delete(root);
@@ -225,7 +233,19 @@ on_signal(uv_signal_t *h, int signum)
 	struct demo *dm = h->data;
 
 	log_info("signal %d: stopping", signum);
-	demo_stop(dm, dm->cfg->serve ? 0 : 130);
+	demo_stop(dm, dm->cfg->once ? 130 : 0);
+}
+
+/* The daemon and the tracker have both stopped: the rest goes. */
+static void
+part_stopped(struct demo *dm)
+{
+	if (--dm->running > 0)
+		return;
+	rs_kafka_watch_close(&dm->wwatch, NULL);
+	rs_kafka_watch_close(&dm->mwatch, NULL);
+	uv_close((uv_handle_t *)&dm->sigint, NULL);
+	uv_close((uv_handle_t *)&dm->sigterm, NULL);
 }
 
 static void
@@ -235,10 +255,19 @@ on_daemon_stopped(struct rs_daemon *d)
 
 	if (d->exit_code != 0 && dm->exit_code == 0)
 		dm->exit_code = d->exit_code;
-	rs_kafka_watch_close(&dm->wwatch, NULL);
-	rs_kafka_watch_close(&dm->mwatch, NULL);
-	uv_close((uv_handle_t *)&dm->sigint, NULL);
-	uv_close((uv_handle_t *)&dm->sigterm, NULL);
+	part_stopped(dm);
+}
+
+static void
+on_tracker_stopped(struct rs_tracker *t)
+{
+	struct demo *dm = t->data;
+
+	if (t->failed && dm->exit_code == 0)
+		dm->exit_code = 1;
+	/* Without the map there is nothing to watch: stop the rest too. */
+	demo_stop(dm, dm->exit_code);
+	part_stopped(dm);
 }
 
 static void
@@ -249,6 +278,38 @@ demo_stop(struct demo *dm, int exit_code)
 	dm->stopping = true;
 	dm->exit_code = exit_code;
 	rs_daemon_stop(&dm->daemon, 0);
+	if (!dm->cfg->once)
+		rs_tracker_stop(&dm->tracker);
+}
+
+/* The live map, on --http-listen (127.0.0.1:8080 by default). */
+static int
+start_map(struct demo *dm)
+{
+	struct rs_config *cfg = dm->cfg;
+	char err[512], host[256];
+	const char *colon;
+
+	if (cfg->http_listen == NULL &&
+	    (cfg->http_listen = strdup(RS_TRACKER_LISTEN)) == NULL)
+		return -ENOMEM;
+	dm->running++;
+	if (rs_tracker_start(&dm->tracker, &dm->loop, cfg, on_tracker_stopped,
+	    dm, err, sizeof(err)) != 0) {
+		fprintf(stderr, "routesim: --demo: the live map: %s\n", err);
+		return -EIO;
+	}
+	/* A wildcard address is reached on loopback. */
+	colon = strrchr(cfg->http_listen, ':');
+	snprintf(host, sizeof(host), "%.*s", (int)(colon - cfg->http_listen),
+	    cfg->http_listen);
+	if (host[0] == '\0' || strcmp(host, "0.0.0.0") == 0 ||
+	    strcmp(host, "[::]") == 0)
+		snprintf(host, sizeof(host), "127.0.0.1");
+	printf("open http://%s:%d to watch the deliveries; Ctrl-C stops\n",
+	    host, rs_tracker_port(&dm->tracker));
+	fflush(stdout);
+	return 0;
 }
 
 /* Loads each route once up front, so a typo fails before anything runs. */
@@ -285,11 +346,9 @@ plan_routes(struct demo *dm, const char *const *ids, size_t n)
 int
 rs_demo_run(struct rs_config *cfg)
 {
-	/* --serve waits for other clients' requests unless routes are named. */
 	const char *const *ids = cfg->ndemo_routes ? cfg->demo_routes :
 	    default_routes;
-	size_t nids = cfg->ndemo_routes ? cfg->ndemo_routes :
-	    cfg->serve ? 0 : 3;
+	size_t nids = cfg->ndemo_routes ? cfg->ndemo_routes : 3;
 	struct demo dm;
 	char err[512];
 	char *bootstraps;
@@ -320,7 +379,7 @@ rs_demo_run(struct rs_config *cfg)
 	cfg->bootstrap_servers = bootstraps;
 	printf("mock Kafka broker at %s (in this process, memory only)\n",
 	    bootstraps);
-	if (cfg->serve)
+	if (!cfg->once)
 		printf("start a route:   echo '{\"clientId\":\"me\","
 		    "\"routeId\":\"1\"}' | kcat -P -b %s -t %s\n"
 		    "watch positions: kcat -C -b %s -t %s\n", bootstraps,
@@ -339,13 +398,19 @@ rs_demo_run(struct rs_config *cfg)
 		fprintf(stderr, "routesim: --demo: %s\n", err);
 		goto out;
 	}
-	if (rs_daemon_start(&dm.daemon, &dm.loop, cfg, on_daemon_stopped, &dm,
-	    err, sizeof(err)) != 0) {
+	/* The map serves on --http-listen; the daemon's own /metrics would
+	 * want the same port, so it has none. */
+	dm.daemon_cfg = *cfg;
+	if (!cfg->once)
+		dm.daemon_cfg.http_listen = NULL;
+	if (rs_daemon_start(&dm.daemon, &dm.loop, &dm.daemon_cfg,
+	    on_daemon_stopped, &dm, err, sizeof(err)) != 0) {
 		fprintf(stderr, "routesim: %s\n", err);
 		rs_kafka_watch_close(&dm.wwatch, NULL);
 		rs_kafka_watch_close(&dm.mwatch, NULL);
 		goto out;
 	}
+	dm.running = 1;
 	uv_signal_init(&dm.loop, &dm.sigint);
 	uv_signal_init(&dm.loop, &dm.sigterm);
 	dm.sigint.data = dm.sigterm.data = &dm;
@@ -353,7 +418,9 @@ rs_demo_run(struct rs_config *cfg)
 	    (rc = uv_signal_start(&dm.sigterm, on_signal, SIGTERM)) != 0)
 		log_warnx("signals: %s", uv_strerror(rc));
 	dm.exit_code = 0;
-	for (size_t i = 0; i < dm.nseen; i++)
+	if (!cfg->once && start_map(&dm) != 0)
+		demo_stop(&dm, 1);
+	for (size_t i = 0; i < dm.nseen && !dm.stopping; i++)
 		if (send_request(&dm, dm.seen[i].route, dm.seen[i].client) != 0)
 			demo_stop(&dm, 1);
 out:
@@ -361,6 +428,7 @@ out:
 	 * if one is not. */
 	uv_run(&dm.loop, UV_RUN_DEFAULT);
 	rs_http_free(&dm.daemon.http);	/* lws frees only now (web.h) */
+	rs_tracker_free(&dm.tracker);
 	if (dm.wq != NULL)
 		rd_kafka_queue_destroy(dm.wq);
 	if (dm.mq != NULL)

@@ -291,19 +291,33 @@ vehicle_add(struct rs_fleet *f, const char *client_id, int64_t now_ms)
 	return v;
 }
 
+static uint32_t match(const struct rs_route *r, uint32_t last, double lat,
+    double lng);
+static void set_text(struct vehicle *v, uint32_t matched);
+
 int
 rs_fleet_request(struct rs_fleet *f, const char *client_id,
     const char *route_id, int64_t now_ms)
 {
 	struct vehicle *v = find(f, client_id);
+	bool same;
 
 	if (v == NULL && (v = vehicle_add(f, client_id, now_ms)) == NULL)
 		return -ENOMEM;
+	/* The two topics are read independently (at start, both from their
+	 * history): a moving vehicle with no route, or this one, already
+	 * shows this delivery, whose request is read late.  It keeps its
+	 * place, found on the route. */
+	same = v->pub.located && !v->pub.finished &&
+	    (v->route_id[0] == '\0' || strcmp(v->route_id, route_id) == 0);
 	if (set_route(f, v, route_id) != 0)
 		return -ENOMEM;
 	f->stats.requests++;
 	if (v->route == NULL)
 		f->stats.unknown_route++;
+	else if (same)
+		set_text(v, v->pub.point = match(v->route, 0, v->pub.lat,
+		    v->pub.lng));
 	set_finished(f, v, false, now_ms);
 	touch(f, v, now_ms);
 	if (v->pub.located)

@@ -231,3 +231,25 @@ out:
 	close(fd);
 	return rc;
 }
+
+int
+rs_http_healthcheck(const char *prog, const char *listen)
+{
+	int status;
+
+	if (listen == NULL) {
+		fprintf(stderr, "%s: --healthcheck needs --http-listen or "
+		    "ROUTESIM_HTTP_LISTEN\n", prog);
+		return 1;
+	}
+	status = rs_http_probe(listen, "/healthz", 2000);
+	if (status == 200)
+		return 0;
+	if (status < 0)
+		fprintf(stderr, "%s: healthcheck %s: %s\n", prog, listen,
+		    strerror(-status));
+	else
+		fprintf(stderr, "%s: healthcheck %s: HTTP %d\n", prog, listen,
+		    status);
+	return 1;
+}

@@ -14,8 +14,6 @@
 #include "routesim/kafka.h"
 
 /* kafka.c: the callbacks every client of the module has. */
-void rs__kafka_log_cb(const rd_kafka_t *rk, int level, const char *fac,
-    const char *buf);
 void rs__kafka_error_cb(rd_kafka_t *rk, int err, const char *reason,
     void *opaque);
 int rs__kafka_new_client(rd_kafka_type_t type, rd_kafka_conf_t *conf,

@@ -18,22 +18,6 @@
 /* ---- librdkafka callbacks (all served on the loop thread) ------------- */
 
 void
-rs__kafka_log_cb(const rd_kafka_t *rk, int level, const char *fac,
-    const char *buf)
-{
-	enum rs_log_level l = level <= 3 ? RS_LOG_ERROR :
-	    level == 4 ? RS_LOG_WARN : level <= 6 ? RS_LOG_INFO : RS_LOG_DEBUG;
-
-	/* A broker connection's failure is logged by librdkafka (FAIL) and
-	 * raised as an error event too; error_cb() reports it once. */
-	if (strcmp(fac, "FAIL") == 0)
-		l = RS_LOG_DEBUG;
-
-	rs_log(l, "librdkafka client=%s facility=%s: %s", rd_kafka_name(rk),
-	    fac, buf);
-}
-
-void
 rs__kafka_log_error(const char *what, rd_kafka_error_t *error)
 {
 	if (error == NULL)
@@ -270,8 +254,8 @@ new_clients(struct rs_kafka *k, const struct rs_config *cfg, char *err,
 		goto fail;
 	rd_kafka_conf_set_opaque(cc, k);
 	rd_kafka_conf_set_opaque(pc, k);
-	rd_kafka_conf_set_log_cb(cc, rs__kafka_log_cb);
-	rd_kafka_conf_set_log_cb(pc, rs__kafka_log_cb);
+	rd_kafka_conf_set_log_cb(cc, rs_kafka_log_cb);
+	rd_kafka_conf_set_log_cb(pc, rs_kafka_log_cb);
 	rd_kafka_conf_set_error_cb(cc, rs__kafka_error_cb);
 	rd_kafka_conf_set_error_cb(pc, rs__kafka_error_cb);
 	rd_kafka_conf_set_rebalance_cb(cc, rs__kafka_rebalance_cb);

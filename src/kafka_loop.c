@@ -4,6 +4,7 @@
 #include "routesim/kafka_loop.h"
 
 #include <errno.h>
+#include <string.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -149,4 +150,21 @@ rs_kafka_pump_close(struct rs_kafka_pump *p, uv_close_cb close_cb)
 {
 	uv_close((uv_handle_t *)&p->again, close_cb);
 	uv_close((uv_handle_t *)&p->fallback, close_cb);
+}
+
+void
+rs_kafka_log_cb(const rd_kafka_t *rk, int level, const char *fac,
+    const char *buf)
+{
+	enum rs_log_level l = level <= 3 ? RS_LOG_ERROR :
+	    level == 4 ? RS_LOG_WARN : level <= 6 ? RS_LOG_INFO : RS_LOG_DEBUG;
+
+	/* A broker connection's failure is logged by librdkafka (FAIL) and
+	 * raised as an error event too; the client's error callback
+	 * reports it once. */
+	if (strcmp(fac, "FAIL") == 0)
+		l = RS_LOG_DEBUG;
+
+	rs_log(l, "librdkafka client=%s facility=%s: %s", rd_kafka_name(rk),
+	    fac, buf);
 }

@@ -166,7 +166,7 @@ rs__kafka_reader_new(struct rs_kafka *k, const struct rs_config *cfg, char *err,
 		return rc;
 	}
 	rd_kafka_conf_set_opaque(conf, k);
-	rd_kafka_conf_set_log_cb(conf, rs__kafka_log_cb);
+	rd_kafka_conf_set_log_cb(conf, rs_kafka_log_cb);
 	rd_kafka_conf_set_error_cb(conf, rs__kafka_error_cb);
 	if ((rc = rs__kafka_new_client(RD_KAFKA_CONSUMER, conf, &k->reader, err,
 	    errlen)) != 0)

@@ -134,29 +134,6 @@ check(const struct rs_config *cfg)
 	return bad > 0 ? 1 : 0;
 }
 
-/* --healthcheck: is the daemon at --http-listen alive? (HEALTHCHECK) */
-static int
-healthcheck(const struct rs_config *cfg)
-{
-	int status;
-
-	if (cfg->http_listen == NULL) {
-		fprintf(stderr, "routesim: --healthcheck needs --http-listen "
-		    "or ROUTESIM_HTTP_LISTEN\n");
-		return 1;
-	}
-	status = rs_http_probe(cfg->http_listen, "/healthz", 2000);
-	if (status == 200)
-		return 0;
-	if (status < 0)
-		fprintf(stderr, "routesim: healthcheck %s: %s\n",
-		    cfg->http_listen, strerror(-status));
-	else
-		fprintf(stderr, "routesim: healthcheck %s: HTTP %d\n",
-		    cfg->http_listen, status);
-	return 1;
-}
-
 int
 main(int argc, char *argv[])
 {
@@ -165,7 +142,8 @@ main(int argc, char *argv[])
 	int status = 0;
 
 	signal(SIGPIPE, SIG_IGN);
-	if (rs_config_load(&cfg, argc, argv, environ, err, sizeof(err)) != 0) {
+	if (rs_config_load(&cfg, RS_PROG_SIMULATOR, argc, argv, environ, err,
+	    sizeof(err)) != 0) {
 		fprintf(stderr, "routesim: %s\n(see routesim --help)\n", err);
 		rs_config_free(&cfg);
 		return RS_EXIT_USAGE;
@@ -186,7 +164,7 @@ main(int argc, char *argv[])
 	}
 	switch (cfg.mode) {
 	case RS_MODE_HELP:
-		rs_config_usage(stdout, "routesim");
+		rs_config_usage(stdout, RS_PROG_SIMULATOR);
 		break;
 	case RS_MODE_VERSION:
 		printf("routesim %s (librdkafka %s, libuv %s)\n", RS_VERSION,
@@ -202,7 +180,7 @@ main(int argc, char *argv[])
 		status = rs_demo_run(&cfg);
 		break;
 	case RS_MODE_HEALTHCHECK:
-		status = healthcheck(&cfg);
+		status = rs_http_healthcheck("routesim", cfg.http_listen);
 		break;
 	case RS_MODE_RUN:
 		status = run(&cfg);

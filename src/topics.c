@@ -72,7 +72,9 @@ rs_topics_judge(const struct rs_topic_facts *f, char *msg, size_t msglen,
 
 	msg[0] = warn[0] = '\0';
 	for (int r = 0; r < RS_TOPIC_NROLES; r++)
-		if (f->partitions[r] == RS_TOPIC_MISSING)
+		if (f->partitions[r] == RS_TOPIC_UNUSED)
+			continue;
+		else if (f->partitions[r] == RS_TOPIC_MISSING)
 			add(msg, msglen, "%s topic %s does not exist",
 			    role_name[r], f->name[r]);
 		else if (f->partitions[r] < 0)
@@ -130,8 +132,10 @@ read_partitions(struct rs_topics *t, rd_kafka_t *rk)
 		nap_ms(200);
 	}
 	for (int r = 0; r < RS_TOPIC_NROLES; r++) {
-		t->partitions[r] = RS_TOPIC_MISSING;
-		for (int i = 0; i < md->topic_cnt; i++) {
+		t->partitions[r] = t->name[r][0] == '\0' ? RS_TOPIC_UNUSED :
+		    RS_TOPIC_MISSING;
+		for (int i = 0; i < md->topic_cnt &&
+		    t->partitions[r] != RS_TOPIC_UNUSED; i++) {
 			const rd_kafka_metadata_topic_t *mt = &md->topics[i];
 
 			if (strcmp(mt->topic, t->name[r]) != 0 ||

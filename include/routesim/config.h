@@ -59,6 +59,12 @@ enum rs_mode {
 
 #define RS_NSETTINGS_MAX 32
 
+/* The program being configured: each takes the settings it uses. */
+enum rs_program {
+	RS_PROG_SIMULATOR = 1,		/* routesim (its --demo: both) */
+	RS_PROG_TRACKER,		/* routesim-tracker */
+};
+
 struct rs_config {
 	char *bootstrap_servers;
 	char *read_topic;
@@ -67,6 +73,7 @@ struct rs_config {
 	char *destinations;
 	char *env_file;
 	char *http_listen;		/* NULL: no HTTP listener */
+#define RS_TRACKER_LISTEN "127.0.0.1:8080"	/* the tracker's default */
 	char *progress_topic;
 	unsigned progress_every;	/* positions between progress records */
 	unsigned max_deliveries;	/* at this many, requests wait */
@@ -77,12 +84,19 @@ struct rs_config {
 	enum rs_position_order position_order;
 	enum rs_log_level log_level;
 	enum rs_log_format log_format;
+	/* The tracker's. */
+	char *tiles;			/* NULL: no basemap */
+	char *tiles_attribution;
+	unsigned history;		/* messages per partition at start */
+	unsigned max_vehicles;
+	unsigned max_browsers;
 
 	struct rs_kafka_prop *kafka_props;
 	size_t nkafka_props;
 
+	enum rs_program program;
 	enum rs_mode mode;
-	bool serve;			/* with --demo: keep running */
+	bool once;			/* with --demo: print, then exit */
 	const char *const *demo_routes;	/* points into argv */
 	size_t ndemo_routes;
 
@@ -98,11 +112,11 @@ struct rs_config {
  * .env file.  Returns 0, or -EINVAL with a message naming the setting in
  * err.  On error cfg holds what was loaded so far and must still be freed.
  */
-int rs_config_load(struct rs_config *cfg, int argc, char *const argv[],
-    char *const envp[], char *err, size_t errlen);
+int rs_config_load(struct rs_config *cfg, enum rs_program program, int argc,
+    char *const argv[], char *const envp[], char *err, size_t errlen);
 void rs_config_free(struct rs_config *cfg);
 
-void rs_config_usage(FILE *out, const char *progname);
+void rs_config_usage(FILE *out, enum rs_program program);
 /* Prints the effective configuration, secrets masked. */
 void rs_config_print(const struct rs_config *cfg, FILE *out);
 

@@ -67,4 +67,11 @@ void rs_http_free(struct rs_http *h);
  */
 int rs_http_probe(const char *listen, const char *path, int timeout_ms);
 
+/*
+ * --healthcheck (a container's HEALTHCHECK): 0 when the server at listen
+ * answers /healthz with 200, else 1 with one line on stderr, prefixed
+ * with prog.  listen NULL: no --http-listen, which is an error too.
+ */
+int rs_http_healthcheck(const char *prog, const char *listen);
+
 #endif

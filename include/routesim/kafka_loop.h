@@ -89,4 +89,13 @@ void rs_kafka_pump_watch(struct rs_kafka_watch *w);
 /* Closes both handles; close_cb runs once for each. */
 void rs_kafka_pump_close(struct rs_kafka_pump *p, uv_close_cb close_cb);
 
+/*
+ * librdkafka's log callback for a client whose log.queue is served on the
+ * loop: its lines go to log.c at the matching level.  A broker
+ * connection's failure (facility FAIL) is logged at debug, since the
+ * client's error callback reports it.
+ */
+void rs_kafka_log_cb(const rd_kafka_t *rk, int level, const char *fac,
+    const char *buf);
+
 #endif

@@ -75,4 +75,15 @@ struct rs_metrics_state {
 
 void rs_metrics_render(struct rs_buf *out, const struct rs_metrics_state *st);
 
+/* Pieces of the exposition, for other programs' metrics (the tracker):
+ * "# HELP" and "# TYPE" lines, then an unlabelled sample. */
+void rs_metrics_header(struct rs_buf *b, const char *name, const char *type,
+    const char *help);
+void rs_metrics_counter(struct rs_buf *b, const char *name, const char *help,
+    uint64_t v);
+void rs_metrics_gauge(struct rs_buf *b, const char *name, const char *help,
+    double v);
+/* routesim_build_info: versions of routesim and its libraries. */
+void rs_metrics_build_info(struct rs_buf *b);
+
 #endif

@@ -42,6 +42,7 @@ struct rs_topic_facts {
 	int partitions[RS_TOPIC_NROLES];	/* or one of these: */
 #define RS_TOPIC_MISSING (-1)	/* no such topic */
 #define RS_TOPIC_UNKNOWN (-2)	/* not authorised to describe it */
+#define RS_TOPIC_UNUSED (-3)	/* no topic in this role (name "") */
 	/* The progress topic's cleanup.policy; NULL when it could not be
 	 * read, with the reason in policy_error. */
 	const char *policy;
@@ -86,6 +87,7 @@ struct rs_topics {
 
 /*
  * Starts the check of the named topics with a client made from conf
+ * (progress may be "": a program without one, such as the tracker)
  * (taken over, also on failure).  Returns 0, or a negative libuv code
  * when the thread pool refused the work (done is then not called).
  */

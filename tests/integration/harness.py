@@ -78,11 +78,12 @@ class Routesim:
 
     started = []  # every instance, so run() can clean up after a failure
 
-    def __init__(self, cluster, destinations, *args, env=None, cwd=None):
+    def __init__(self, cluster, destinations, *args, env=None, cwd=None,
+                 binary=None):
         full_env = {k: v for k, v in os.environ.items()
                     if not k.startswith("Kafka")}
         full_env.update(env or {})
-        cmd = [BIN, "-b", cluster.bootstrap, "-d", destinations,
+        cmd = [binary or BIN, "-b", cluster.bootstrap, "-d", destinations,
                "--env-file", "/dev/null", "--shutdown-timeout", "5000",
                "--log-level", "debug"] + list(args)
         self.proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True,
@@ -259,6 +260,9 @@ def run(tests):
         except Exception as e:  # report every kind of failure the same way
             failed += 1
             print("not ok - %s: %s: %s" % (name, type(e).__name__, e))
+            if os.environ.get("RS_TRACEBACK"):
+                import traceback
+                traceback.print_exc()
         for rs in Routesim.started:  # none may outlive its test
             if rs.proc.poll() is None:
                 rs.proc.kill()

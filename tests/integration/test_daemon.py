@@ -430,7 +430,7 @@ def test_kcat_clients():
 
 def test_demo():
     """routesim --demo runs with no broker and exits 0 when done."""
-    out = subprocess.run([harness.BIN, "--demo", "--interval", "5",
+    out = subprocess.run([harness.BIN, "--demo", "--once", "--interval", "5",
                           "--env-file", "/dev/null", "-d",
                           os.path.join(harness.SOURCE, "destinations"),
                           "1", "3"],

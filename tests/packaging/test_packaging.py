@@ -181,6 +181,7 @@ K8S_MODELS = {
     ("v1", "ConfigMap"): "V1ConfigMap",
     ("v1", "Secret"): "V1Secret",
     ("apps/v1", "Deployment"): "V1Deployment",
+    ("v1", "Service"): "V1Service",
     ("autoscaling/v2", "HorizontalPodAutoscaler"):
         "V2beta2HorizontalPodAutoscaler",
 }
@@ -227,7 +228,7 @@ def test_k8s_manifests():
             bad = unknown_fields(doc, K8S_MODELS[key], doc["kind"], client)
             check(not bad, "%s: unknown fields %s" % (path, bad))
             kinds.add(doc["kind"])
-    check(kinds == {"ConfigMap", "Secret", "Deployment",
+    check(kinds == {"ConfigMap", "Secret", "Deployment", "Service",
                     "HorizontalPodAutoscaler"}, "kinds: %s" % kinds)
     env = dict(os.environ, NODE_PATH=os.path.join(
         harness.SOURCE, ".tools", "node_modules"))

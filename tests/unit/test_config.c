@@ -55,7 +55,8 @@ load(struct rs_config *cfg, char *const *env, char *err, size_t errlen, ...)
 	while ((argv[argc] = va_arg(ap, char *)) != NULL)
 		argc++;
 	va_end(ap);
-	return rs_config_load(cfg, argc, argv, env, err, errlen);
+	return rs_config_load(cfg, RS_PROG_SIMULATOR, argc, argv, env, err,
+	    errlen);
 }
 
 static const char *
@@ -185,7 +186,8 @@ load_must_fail(char *err, size_t errlen, va_list ap)
 
 	while ((argv[argc] = va_arg(ap, char *)) != NULL)
 		argc++;
-	assert_int_equal(rs_config_load(&cfg, argc, argv, env, err, errlen),
+	assert_int_equal(rs_config_load(&cfg, RS_PROG_SIMULATOR, argc, argv,
+	    env, err, errlen),
 	    -EINVAL);
 	rs_config_free(&cfg);
 }
@@ -217,7 +219,7 @@ test_invalid_values_name_the_setting(void **state)
 	expect_usage_error("missing value", "--interval", (char *)NULL);
 	expect_usage_error("-X foo", "-X", "foo", (char *)NULL);
 	expect_usage_error("unexpected argument", "stray", (char *)NULL);
-	expect_usage_error("--serve is only valid", "--serve", (char *)NULL);
+	expect_usage_error("--once is only valid", "--once", (char *)NULL);
 	expect_usage_error("/nonexistent/.env", "--env-file",
 	    "/nonexistent/.env", (char *)NULL);
 }
@@ -370,9 +372,9 @@ test_modes_and_print(void **state)
 
 	(void)state;
 	assert_int_equal(load(&cfg, env, err, sizeof(err), "--env-file",
-	    "/dev/null", "--demo", "--serve", "2", "3", (char *)NULL), 0);
+	    "/dev/null", "--demo", "--once", "2", "3", (char *)NULL), 0);
 	assert_int_equal(cfg.mode, RS_MODE_DEMO);
-	assert_true(cfg.serve);
+	assert_true(cfg.once);
 	assert_int_equal(cfg.ndemo_routes, 2);
 	assert_string_equal(cfg.demo_routes[1], "3");
 	rs_config_free(&cfg);
@@ -393,7 +395,7 @@ test_modes_and_print(void **state)
 
 	/* --help lists every flag from the one table. */
 	out = open_memstream(&buf, &len);
-	rs_config_usage(out, "routesim");
+	rs_config_usage(out, RS_PROG_SIMULATOR);
 	fclose(out);
 	assert_non_null(strstr(buf, "--position-order"));
 	assert_non_null(strstr(buf, "KafkaConsumerGroupId"));
@@ -492,6 +494,49 @@ help_has_row(const char *help, const char *row, const char *c1,
 /* Every row of the README's settings table is in --help with the same
  * flag, environment name and default, and --help has no setting the
  * table lacks. */
+/* The tracker takes the shared settings and its own, not routesim's. */
+static void
+test_tracker_settings(void **state)
+{
+	char *env[] = {"ROUTESIM_PROGRESS_TOPIC=p", "ROUTESIM_MAX_VEHICLES=5",
+	    "KafkaReadTopic=r", NULL};
+	char *argv[] = {"routesim-tracker", "--tiles", "https://t/{z}/{x}/{y}",
+	    NULL, NULL};
+	struct rs_config cfg;
+	char err[256], *help = NULL;
+	size_t len = 0;
+	FILE *out;
+
+	(void)state;
+	assert_int_equal(rs_config_load(&cfg, RS_PROG_TRACKER, 3, argv, env,
+	    err, sizeof(err)), 0);
+	assert_null(cfg.progress_topic);	/* not the tracker's: unread */
+	assert_int_equal(cfg.max_vehicles, 5);
+	assert_int_equal(cfg.history, 1000);
+	assert_string_equal(cfg.read_topic, "r");
+	assert_string_equal(cfg.tiles, "https://t/{z}/{x}/{y}");
+	rs_config_free(&cfg);
+
+	argv[1] = "--progress-every";
+	argv[2] = "3";
+	assert_int_equal(rs_config_load(&cfg, RS_PROG_TRACKER, 3, argv, env,
+	    err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "unknown flag --progress-every"));
+	rs_config_free(&cfg);
+	argv[1] = "--demo";
+	assert_int_equal(rs_config_load(&cfg, RS_PROG_TRACKER, 2, argv, env,
+	    err, sizeof(err)), -EINVAL);
+	rs_config_free(&cfg);
+
+	out = open_memstream(&help, &len);
+	rs_config_usage(out, RS_PROG_TRACKER);
+	fclose(out);
+	assert_non_null(strstr(help, "--max-browsers"));
+	assert_null(strstr(help, "--progress-topic"));
+	assert_null(strstr(help, "--demo"));
+	free(help);
+}
+
 static void
 test_help_matches_readme(void **state)
 {
@@ -508,7 +553,7 @@ test_help_matches_readme(void **state)
 		return;
 	}
 	out = open_memstream(&help, &len);
-	rs_config_usage(out, "routesim");
+	rs_config_usage(out, RS_PROG_SIMULATOR);
 	fclose(out);
 	row = strstr(readme, "| flag | environment / .env | default |");
 	if (row != NULL && (row = strchr(row, '\n')) != NULL)
@@ -569,6 +614,7 @@ main(void)
 		cmocka_unit_test(test_env_file_inside_dotenv),
 		cmocka_unit_test(test_env_file_fifo),
 		cmocka_unit_test(test_secrets_never_shown),
+		cmocka_unit_test(test_tracker_settings),
 		cmocka_unit_test(test_help_matches_readme),
 	};
 

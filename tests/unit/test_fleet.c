@@ -317,6 +317,28 @@ test_new_delivery(void **state)
 	assert_non_null(rs_fleet_find(c->f, "1"));
 }
 
+/* A request read after its delivery's first positions (the topics are
+ * read independently) keeps the vehicle where it is, found on the
+ * route; a finished one, or one on another route, starts over. */
+static void
+test_late_request(void **state)
+{
+	struct ctx *c = *state;
+	const struct rs_vehicle *v;
+
+	pos(c->f, "late", A, false, 0);
+	v = pos(c->f, "late", D, false, 500);
+	expect_k(v, 0, 0);
+	assert_int_equal(rs_fleet_request(c->f, "late", "r", 600), 0);
+	v = rs_fleet_find(c->f, "late");
+	assert_string_equal(v->route_id, "r");
+	expect_k(v, 4, 5);
+	expect_k(pos(c->f, "late", E, true, 1000), 5, 5);
+	/* Finished: the next request is a new delivery. */
+	assert_int_equal(rs_fleet_request(c->f, "late", "r", 1500), 0);
+	expect_k(rs_fleet_find(c->f, "late"), 0, 5);
+}
+
 /* Finished vehicles are kept linger_ms after their last position. */
 static void
 test_linger(void **state)
@@ -471,6 +493,7 @@ main(void)
 		T(test_unknown_route),
 		T(test_matching),
 		T(test_new_delivery),
+		T(test_late_request),
 		T(test_linger),
 		cmocka_unit_test_setup_teardown(test_cap_and_silence,
 		    setup_small, teardown),
