@@ -25,6 +25,8 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
+import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..",
                                 "integration"))
@@ -72,6 +74,21 @@ def image_id(tag):
     return r.stdout.strip() if r.returncode == 0 else None
 
 
+def proxy_ca():
+    """podman build arguments that hand this machine's extra certificate
+    authorities (an intercepting egress proxy's, which it trusts through
+    NODE_EXTRA_CA_CERTS) to npm in the build stage; none elsewhere."""
+    bundle = os.environ.get("NODE_EXTRA_CA_CERTS")
+    local = "/usr/local/share/ca-certificates"
+    if not bundle and os.path.isdir(local) and any(
+            f.endswith(".crt") for f in os.listdir(local)):
+        bundle = "/etc/ssl/certs/ca-certificates.crt"  # update-ca-certificates
+    if not bundle or not os.path.isfile(bundle):
+        return []
+    return ["-v", "%s:/run/routesim-ca.crt:ro" % bundle,
+            "--build-arg", "NODE_EXTRA_CA_CERTS=/run/routesim-ca.crt"]
+
+
 def build_image(tmp):
     """podman build from the Dockerfile; returns the image id.  The build
     stage is tagged too, so that removing the previous run's images (and
@@ -83,7 +100,8 @@ def build_image(tmp):
         for args in (["--target", "build", "-t", BUILD_TAG],
                      ["--iidfile", iid, "-t", TAG]):
             rc = subprocess.run(["podman", "build", "--format", "docker",
-                                 "--pull=never"] + args + [harness.SOURCE],
+                                 "--pull=never"] + proxy_ca() + args +
+                                [harness.SOURCE],
                                 stdout=f, stderr=subprocess.STDOUT,
                                 timeout=1800).returncode
             if rc != 0:
@@ -262,13 +280,14 @@ def write_env(path, broker):
 
 
 class Container:
-    def __init__(self, image, env_file):
-        self.name = "routesim-image-test-%d" % os.getpid()
+    def __init__(self, image, env_file, program="routesim"):
+        self.name = "%s-image-test-%d" % (program, os.getpid())
+        self.port = free_port()
         podman("rm", "-f", "--ignore", self.name)
         podman("run", "-d", "--name", self.name, "--network", "host",
                "-v", "%s:/app/.env:ro" % env_file,
-               "-e", "ROUTESIM_HTTP_LISTEN=127.0.0.1:%d" % free_port(),
-               image)
+               "-e", "ROUTESIM_HTTP_LISTEN=127.0.0.1:%d" % self.port,
+               "--entrypoint", program, image)
 
     def log(self):
         r = podman("logs", self.name, check_rc=False)
@@ -289,6 +308,49 @@ class Container:
 
     def remove(self):
         podman("rm", "-f", "--ignore", self.name, check_rc=False)
+
+
+def http_get(port, path):
+    with urllib.request.urlopen("http://127.0.0.1:%d%s" % (port, path),
+                                timeout=5) as r:
+        return r.status, r.headers.get("Content-Type", ""), r.read()
+
+
+def run_tracker(image, env_file):
+    """routesim-tracker from the same image: ready on the same .env, its
+    page compiled in, the routes with their titles, the health check."""
+    box = Container(image, env_file, program="routesim-tracker")
+    try:
+        deadline = time.time() + 60
+        while True:
+            try:
+                if http_get(box.port, "/readyz")[0] == 200:
+                    break
+            except (OSError, urllib.error.HTTPError):
+                pass
+            check(time.time() < deadline and box.state()["Running"],
+                  "the tracker is not ready:\n" + box.log())
+            time.sleep(0.2)
+        status, ctype, page = http_get(box.port, "/")
+        check(status == 200 and ctype.startswith("text/html") and
+              b"WebSocket" in page and len(page) > 100000,
+              "the page is not the built one: %d %s %d bytes" %
+              (status, ctype, len(page)))
+        routes = json.loads(http_get(box.port, "/api/routes")[2])
+        check([r["title"] for r in routes] ==
+              ["Primeiro", "Segundo", "Terceiro"], "routes: %r" %
+              [r["title"] for r in routes])
+        r = podman("exec", box.name, "routesim-tracker", "--healthcheck",
+                   check_rc=False)
+        check(r.returncode == 0, "routesim-tracker --healthcheck: %d %s%s" %
+              (r.returncode, r.stdout, r.stderr))
+        print("routesim-tracker: ready, page of %d bytes, %d routes" %
+              (len(page), len(routes)))
+    except Exception:
+        print("tracker log:\n" + box.log())
+        raise
+    finally:
+        box.remove()
 
 
 def run_image(image, tmp):
@@ -323,6 +385,8 @@ def run_image(image, tmp):
         r = podman("healthcheck", "run", box.name, check_rc=False)
         check(r.returncode == 0, "podman healthcheck run: status %d %s%s" %
               (r.returncode, r.stdout, r.stderr))
+
+        run_tracker(image, env_file)
 
         # podman stop mid-delivery: a hand-off, then status 0.
         request(broker, "2", "image-2")
