@@ -1,7 +1,8 @@
 #!/bin/sh
 # Installs what the build needs, builds routesim and runs its demo: an
-# in-process Kafka (librdkafka's mock cluster), routes 1 2 3, positions
-# printed as a consumer receives them.  Extra arguments go to routesim --demo.
+# in-process Kafka (librdkafka's mock cluster), routes 1 2 3, and the live
+# map on http://127.0.0.1:8080 until Ctrl-C.  Extra arguments go to
+# routesim --demo (route names, --once, --http-listen ...).
 set -eu
 cd "$(dirname "$0")/.."
 
