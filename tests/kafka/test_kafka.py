@@ -681,9 +681,11 @@ def test_tracker_live():
 
 def test_tracker_history():
     """A tracker started half way through a delivery shows it at once,
-    from --history (the newest 10 messages of each partition, so not
-    the delivery's first positions): at its current point on its route,
-    then on to the end."""
+    from --history alone: routesim is paused (SIGSTOP) while the tracker
+    starts, so nothing new is written, and the tracker reads only the
+    newest 10 messages of each partition, not the delivery's first
+    positions.  It shows the delivery at its current point, on its
+    route, and, routesim resumed, follows it to the end."""
     routes = os.path.join(harness.SOURCE, "destinations")
     pts = route_points(os.path.join(routes, "1.txt"))
     n, history = len(pts), 10
@@ -697,24 +699,31 @@ def test_tracker_history():
         while positions_written(broker) < n // 2:
             check(time.time() < deadline, "the delivery does not move")
             time.sleep(0.1)
-        half = positions_written(broker)
-        check(half < n - 10, "%d of %d positions already" % (half, n))
-        t = Tracker(broker, routes, "--history", str(history))
-        ws = t.ws()
-        got = frames(ws, lambda f: "h1" in vehicles(f), 10)
-        first = vehicles(got[-1])["h1"]
-        print("after %d positions, the new tracker first shows %r" %
-              (half, first))
-        check(first[4] >= half and first[4] < n and first[6] is False,
-              "h1 first shown at point %d of %d, want a point from %d "
-              "on, not finished" % (first[4], first[5], half))
-        states = [first] + journey(ws, "h1", n * 0.2 + 30)
-        judge_journey(states, "h1", "1", pts, first[4], "new tracker")
-        # The newest `history` positions when it started, then the rest.
-        read = t.metric("routesim_tracker_positions_total")
-        check(read <= history + n - half, "%d positions read, want the "
-              "last %d of the first %d at most, then the rest" %
-              (read, history, half))
+        rs.proc.send_signal(signal.SIGSTOP)
+        try:
+            time.sleep(0.5)  # what was on its way lands
+            half = positions_written(broker)
+            check(history < half < n, "%d of %d positions" % (half, n))
+            t = Tracker(broker, routes, "--history", str(history))
+            t.wait_log("history=%d" % history)
+            ws = t.ws()
+            got = frames(ws, lambda f: "h1" in vehicles(f), 10)
+            first = vehicles(got[-1])["h1"]
+            print("after %d positions, the new tracker shows %r" %
+                  (half, first))
+            check(first[1] == "1" and first[4:6] == [half, n] and
+                  tuple(first[2:4]) == pts[half - 1] and
+                  first[6] is False, "h1 shown as %r, want it on route 1 "
+                  "at point %d of %d %r" % (first, half, n, pts[half - 1]))
+            check(t.metric("routesim_tracker_positions_total") == history,
+                  "positions read from the history, want %d" % history)
+        finally:
+            rs.proc.send_signal(signal.SIGCONT)
+        states = journey(ws, "h1", n * 0.2 + 30)
+        judge_journey([first] + states, "h1", "1", pts, half, "new tracker")
+        check(t.metric("routesim_tracker_positions_total") ==
+              history + n - half, "positions read: %d from the history, "
+              "then the %d others" % (history, n - half))
         ws.close()
         check(t.stop() == 0, "tracker exit status\n" + t.log()[-3000:])
         check(errors(t) == [], t.log())
