@@ -626,6 +626,10 @@ def test_tracker_live():
         trackers = [Tracker(broker, routes), Tracker(broker, routes)]
         for t in trackers:
             t.wait_log("following topics %s:3 %s:6" % (READ, POSITIONS))
+            # It checks the two topics it reads, no progress topic.
+            check(t.count("topic check passed request=%s:3 position=%s:6 "
+                          "metadata_requests=" % (READ, POSITIONS)) == 1,
+                  "tracker's topic check:\n" + t.log())
         sockets = [t.ws() for t in trackers]
         for ws in sockets:
             first = json.loads(ws.recv())
