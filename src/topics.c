@@ -317,7 +317,15 @@ after_work(uv_work_t *w, int status)
 	if (t->warn[0] != '\0')
 		rs_log(t->unsupported ? RS_LOG_INFO : RS_LOG_WARN,
 		    "topic check: %s", t->warn);
-	if (t->result == 0)
+	if (t->result == 0 &&
+	    t->partitions[RS_TOPIC_PROGRESS] == RS_TOPIC_UNUSED)
+		/* The tracker: no progress topic. */
+		log_info("topic check passed request=%s:%d position=%s:%d "
+		    "metadata_requests=%u", t->name[RS_TOPIC_REQUEST],
+		    t->partitions[RS_TOPIC_REQUEST],
+		    t->name[RS_TOPIC_POSITION],
+		    t->partitions[RS_TOPIC_POSITION], t->attempts);
+	else if (t->result == 0)
 		log_info("topic check passed request=%s:%d position=%s:%d "
 		    "progress=%s:%d cleanup.policy=%s metadata_requests=%u",
 		    t->name[RS_TOPIC_REQUEST], t->partitions[RS_TOPIC_REQUEST],

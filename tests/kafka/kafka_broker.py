@@ -422,6 +422,16 @@ class KafkaBroker:
                               "--bootstrap-server", self.bootstrap,
                               *more, *args).decode()
 
+    def consumer_groups(self):
+        """kafka-consumer-groups.sh --list: the ids of the groups the
+        broker knows."""
+        more = [] if self.client_config is None else \
+            ["--command-config", self.client_config]
+        return self.kafka.run(
+            "org.apache.kafka.tools.consumer.group.ConsumerGroupCommand",
+            "--bootstrap-server", self.bootstrap, *more,
+            "--list").decode().split()
+
     def create_topic(self, name, partitions, *configs):
         """configs: "name=value" topic configs (--config)."""
         args = ["--create", "--topic", name, "--partitions",

@@ -15,6 +15,7 @@ import random
 import signal
 import subprocess
 import sys
+import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -26,6 +27,7 @@ import kafka_broker  # noqa: E402
 import test_faults  # noqa: E402
 import test_http  # noqa: E402
 from harness import check, Destinations, Routesim  # noqa: E402
+from test_tracker import Tracker, frames, vehicles  # noqa: E402
 
 READ, POSITIONS, PROGRESS = (harness.READ_TOPIC, harness.PRODUCE_TOPIC,
                              harness.PROGRESS_TOPIC)
@@ -563,6 +565,178 @@ def test_sasl():
                   "--print-config printed the password")
     finally:
         dest.close()
+
+
+# ---- routesim-tracker: the live map on a real broker ----
+
+def positions_written(broker, partitions=6):
+    """How many positions the position topic holds: the sum of its
+    partitions' end offsets (kcat -Q, which reads no message; a consumer
+    with -e would not stop while routesim keeps writing)."""
+    args = ["kcat", "-Q", "-b", broker.bootstrap]
+    for p in range(partitions):
+        args += ["-t", "%s:%d:-1" % (POSITIONS, p)]
+    out = subprocess.run(args, stdout=subprocess.PIPE, check=True,
+                         timeout=60).stdout.decode()
+    return sum(int(line.split()[-1]) for line in out.splitlines()
+               if " offset " in line)
+
+
+def journey(ws, cid, timeout):
+    """Reads ws until cid's vehicle is finished; returns its states in
+    the order the frames brought them."""
+    got = frames(ws, lambda f: vehicles(f).get(cid, [0] * 7)[6] is True,
+                 timeout)
+    return [vehicles(f)[cid] for f in got if cid in vehicles(f)]
+
+
+def judge_journey(states, cid, route_id, pts, first_at_most, name):
+    """cid drives route_id from a point <= first_at_most to its end:
+    point k of n strictly increasing, each state at route point k, only
+    the last one finished."""
+    n = len(pts)
+    ks = [v[4] for v in states]
+    check(ks and ks[0] <= first_at_most, "%s: first seen at point %s, "
+          "want at most %d" % (name, ks[:1], first_at_most))
+    check(ks == sorted(set(ks)), "%s: points not increasing: %s" %
+          (name, ks))
+    for v in states:
+        check(v[0] == cid and v[1] == route_id and v[5] == n,
+              "%s: %r, want %s on route %s of %d points" %
+              (name, v, cid, route_id, n))
+        check(tuple(v[2:4]) == pts[v[4] - 1], "%s: %r is not at route "
+              "point %d %r" % (name, v, v[4], pts[v[4] - 1]))
+        check(v[6] is (v[4] == n), "%s: finished=%r at point %d of %d" %
+              (name, v[6], v[4], n))
+
+
+def test_tracker_live():
+    """routesim and two trackers on one broker: a delivery started with
+    POST /api/deliveries on tracker A moves on both trackers' WebSockets
+    (no consumer group: each reads every partition), point k of n
+    increasing, to finished at n of n.  The request topic holds exactly
+    the course's request; the only consumer group is routesim's."""
+    routes = os.path.join(harness.SOURCE, "destinations")
+    pts = route_points(os.path.join(routes, "1.txt"))
+    n = len(pts)
+    with kafka_broker.KafkaBroker(VERSION) as broker:
+        readme_topics(broker)
+        rs = Routesim(broker, routes, "--interval", "200")
+        rs.wait_log("assigned partitions=" + READ, timeout=60)
+        trackers = [Tracker(broker, routes), Tracker(broker, routes)]
+        for t in trackers:
+            t.wait_log("following topics %s:3 %s:6" % (READ, POSITIONS))
+            # It checks the two topics it reads, no progress topic.
+            check(t.count("topic check passed request=%s:3 position=%s:6 "
+                          "metadata_requests=" % (READ, POSITIONS)) == 1,
+                  "tracker's topic check:\n" + t.log())
+        sockets = [t.ws() for t in trackers]
+        for ws in sockets:
+            first = json.loads(ws.recv())
+            check(first["type"] == "snapshot" and first["vehicles"] == [],
+                  "empty snapshot first: %r" % first)
+        status, body = trackers[0].post(
+            "/api/deliveries", b'{"routeId":"1"}',
+            {"Content-Type": "application/json"})
+        check(status == 202, "POST: %d %s" % (status, body))
+        cid = json.loads(body)["clientId"]
+        check(cid.startswith("web-"), "clientId %r" % cid)
+        seen, failures = {}, []
+
+        def watch(i):
+            try:
+                seen[i] = journey(sockets[i], cid, n * 0.2 + 60)
+            except Exception as e:  # reported by the main thread
+                failures.append("tracker %s: %s" % ("AB"[i], e))
+        readers = [threading.Thread(target=watch, args=(i,))
+                   for i in range(2)]
+        for r in readers:
+            r.start()
+        for r in readers:
+            r.join()
+        check(not failures, "; ".join(failures))
+        for i, name in enumerate(("tracker A", "tracker B")):
+            # Connected before the request: seen from (about) the start.
+            judge_journey(seen[i], cid, "1", pts, 5, name)
+            # A point every 200 ms, a frame at most every 100 ms: the
+            # browser sees it move, not only start and end.
+            check(len(seen[i]) >= 10, "%s: %d states of %d points" %
+                  (name, len(seen[i]), n))
+            # Every position, also those of partitions another member
+            # of a group would have been given.
+            check(trackers[i].metric("routesim_tracker_positions_total")
+                  == n, "%s: positions read" % name)
+        # Before any console consumer, which would join a group.
+        groups = broker.consumer_groups()
+        print("consumer groups: %s" % groups)
+        check(groups == ["simulator"], "consumer groups %s, want only "
+              "routesim's (none of simulator.tracker)" % groups)
+        requests = broker.consume(READ, 2, timeout_ms=5000)
+        want = '{"clientId":"%s","routeId":"1"}' % cid
+        check(requests == [want], "request topic %r, want [%r]" %
+              (requests, want))
+        wait_finished(rs, 1, 10)
+        for ws in sockets:
+            ws.close()
+        for t in trackers:
+            check(t.stop() == 0, "tracker exit status\n" + t.log()[-3000:])
+            check(errors(t) == [], t.log())
+        stop_clean(rs)
+
+
+def test_tracker_history():
+    """A tracker started half way through a delivery shows it at once,
+    from --history alone: routesim is paused (SIGSTOP) while the tracker
+    starts, so nothing new is written, and the tracker reads only the
+    newest 10 messages of each partition, not the delivery's first
+    positions.  It shows the delivery at its current point, on its
+    route, and, routesim resumed, follows it to the end."""
+    routes = os.path.join(harness.SOURCE, "destinations")
+    pts = route_points(os.path.join(routes, "1.txt"))
+    n, history = len(pts), 10
+    with kafka_broker.KafkaBroker(VERSION) as broker:
+        readme_topics(broker)
+        rs = Routesim(broker, routes, "--interval", "200")
+        rs.wait_log("assigned partitions=" + READ, timeout=60)
+        broker.produce(['h1\t{"clientId":"h1","routeId":"1"}'],
+                       key_separator="\t")
+        deadline = time.time() + 60
+        while positions_written(broker) < n // 2:
+            check(time.time() < deadline, "the delivery does not move")
+            time.sleep(0.1)
+        rs.proc.send_signal(signal.SIGSTOP)
+        try:
+            # What was on its way lands: the count holds still for 1 s.
+            half, now = -1, positions_written(broker)
+            while now != half:
+                time.sleep(1)
+                half, now = now, positions_written(broker)
+            check(history < half < n, "%d of %d positions" % (half, n))
+            t = Tracker(broker, routes, "--history", str(history))
+            t.wait_log("history=%d" % history)
+            ws = t.ws()
+            got = frames(ws, lambda f: "h1" in vehicles(f), 10)
+            first = vehicles(got[-1])["h1"]
+            print("after %d positions, the new tracker shows %r" %
+                  (half, first))
+            check(first[1] == "1" and first[4:6] == [half, n] and
+                  tuple(first[2:4]) == pts[half - 1] and
+                  first[6] is False, "h1 shown as %r, want it on route 1 "
+                  "at point %d of %d %r" % (first, half, n, pts[half - 1]))
+            check(t.metric("routesim_tracker_positions_total") == history,
+                  "positions read from the history, want %d" % history)
+        finally:
+            rs.proc.send_signal(signal.SIGCONT)
+        states = journey(ws, "h1", n * 0.2 + 30)
+        judge_journey([first] + states, "h1", "1", pts, half, "new tracker")
+        check(t.metric("routesim_tracker_positions_total") ==
+              history + n - half, "positions read: %d from the history, "
+              "then the %d others" % (history, n - half))
+        ws.close()
+        check(t.stop() == 0, "tracker exit status\n" + t.log()[-3000:])
+        check(errors(t) == [], t.log())
+        wait_finished(rs, 1, 10)
+        stop_clean(rs)
 
 
 TESTS = {name[5:]: fn for name, fn in globals().items()
