@@ -331,6 +331,7 @@ main(int argc, char *argv[])
 	struct browsers bs = {0};
 	struct rs_mock mock;
 	double t0, elapsed, cpu0, cpu, consumed0, consumed, sent, dropped;
+	double self0, self;
 	uint64_t written = 0, fmin = UINT64_MAX, ftotal = 0, btotal = 0;
 	long rss_kb;
 	int c, port, status;
@@ -397,6 +398,7 @@ main(int argc, char *argv[])
 	consumed0 = metric(text, "routesim_tracker_positions_total");
 	free(text);
 	cpu0 = cpu_seconds(pid);
+	self0 = cpu_seconds(getpid());
 	t0 = mono_s();
 	/* Round k: every delivery's point k, spread over the interval. */
 	for (int k = 0; k < rounds; k++) {
@@ -432,6 +434,7 @@ main(int argc, char *argv[])
 	dropped = metric(text, "routesim_tracker_frames_dropped_total");
 	free(text);
 	cpu = cpu_seconds(pid) - cpu0;
+	self = cpu_seconds(getpid()) - self0;
 	rss_kb = status_field(pid, "VmHWM");
 	atomic_store(&bs.stop, true);
 	pthread_join(bs.thread, NULL);
@@ -457,6 +460,8 @@ main(int argc, char *argv[])
 	    "per position\n", cpu, 100 * cpu / elapsed,
 	    consumed > 0 ? cpu * 1e6 / consumed : 0);
 	printf("  tracker peak RSS      %.1f MB\n", (double)rss_kb / 1024.0);
+	printf("  this program's CPU    %.0f %% of a core (the mock broker, the "
+	    "writer, the browsers)\n", 100 * self / elapsed);
 	printf("  frames per browser    %.1f per second (slowest %.1f), "
 	    "%.2f MB/s each\n", (double)ftotal / nb / elapsed,
 	    (double)fmin / elapsed, (double)btotal / nb / elapsed / 1e6);
@@ -466,12 +471,13 @@ main(int argc, char *argv[])
 	    "written_per_s=%.0f consumed_per_s=%.0f behind=%.0f cpu_s=%.3f "
 	    "cpu_us_per_position=%.3f rss_mb=%.1f frames_per_s=%.2f "
 	    "frames_per_s_min=%.2f mb_per_s=%.3f frames_sent=%.0f "
-	    "frames_dropped=%.0f\n", n, nb, rounds, interval,
+	    "frames_dropped=%.0f bench_cpu_pct=%.0f\n", n, nb, rounds, interval,
 	    (double)written / elapsed, consumed / elapsed,
 	    (double)written - consumed, cpu,
 	    consumed > 0 ? cpu * 1e6 / consumed : 0, (double)rss_kb / 1024.0,
 	    (double)ftotal / nb / elapsed, (double)fmin / elapsed,
-	    (double)btotal / nb / elapsed / 1e6, sent, dropped);
+	    (double)btotal / nb / elapsed / 1e6, sent, dropped,
+	    100 * self / elapsed);
 	{
 		char path[600];
 
