@@ -314,6 +314,34 @@ produce(rd_kafka_t *rk, const char *topic, const char *json, int len)
 		rd_kafka_poll(rk, 5);
 }
 
+/*
+ * The writer of requests and positions: a producer of its own that
+ * lingers 50 ms, so each partition gets large batches.  librdkafka's mock
+ * broker answers a fetch with about one batch per partition and holds it
+ * for fetch.wait.max.ms, so small batches would cap what any consumer
+ * reads from it, whatever the consumer.
+ */
+static rd_kafka_t *
+writer(const char *bootstrap)
+{
+	rd_kafka_conf_t *conf = rd_kafka_conf_new();
+	char err[512];
+	rd_kafka_t *rk;
+
+	if (rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap, err,
+	    sizeof(err)) != RD_KAFKA_CONF_OK ||
+	    rd_kafka_conf_set(conf, "linger.ms", "50", err, sizeof(err)) !=
+	    RD_KAFKA_CONF_OK ||
+	    rd_kafka_conf_set(conf, "queue.buffering.max.messages", "1000000",
+	    err, sizeof(err)) != RD_KAFKA_CONF_OK ||
+	    (rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof(err))) ==
+	    NULL) {
+		fprintf(stderr, "writer: %s\n", err);
+		exit(1);
+	}
+	return rk;
+}
+
 static void
 usage(const char *prog)
 {
@@ -330,6 +358,7 @@ main(int argc, char *argv[])
 	char maxb[16], err[512], json[128], *text;
 	struct browsers bs = {0};
 	struct rs_mock mock;
+	rd_kafka_t *w;
 	double t0, elapsed, cpu0, cpu, consumed0, consumed, sent, dropped;
 	double self0, self;
 	uint64_t written = 0, fmin = UINT64_MAX, ftotal = 0, btotal = 0;
@@ -377,6 +406,7 @@ main(int argc, char *argv[])
 		}
 		usleep(100000);
 	}
+	w = writer(rs_mock_bootstraps(&mock));
 	bs.n = nb;
 	bs.b = xcalloc((size_t)nb, sizeof(*bs.b));
 	for (int i = 0; i < nb; i++)
@@ -390,9 +420,9 @@ main(int argc, char *argv[])
 		int len = snprintf(json, sizeof(json),
 		    "{\"clientId\":\"b%d\",\"routeId\":\"1\"}", i);
 
-		produce(mock.rk, READ_TOPIC, json, len);
+		produce(w, READ_TOPIC, json, len);
 	}
-	rd_kafka_flush(mock.rk, 30000);
+	rd_kafka_flush(w, 30000);
 
 	text = http_get(port, "/metrics");
 	consumed0 = metric(text, "routesim_tracker_positions_total");
@@ -419,10 +449,10 @@ main(int argc, char *argv[])
 				    -47.9 + k * 0.00005, -15.8 - k * 0.00005,
 				    k == rounds - 1 ? "true" : "false");
 
-				produce(mock.rk, POS_TOPIC, json, len);
+				produce(w, POS_TOPIC, json, len);
 				written++;
 			}
-			rd_kafka_poll(mock.rk, 0);
+			rd_kafka_poll(w, 0);
 		}
 	}
 	elapsed = mono_s() - t0;
@@ -447,6 +477,7 @@ main(int argc, char *argv[])
 	}
 	kill(pid, SIGTERM);
 	waitpid(pid, &status, 0);
+	rd_kafka_destroy(w);
 	rs_mock_stop(&mock);
 
 	printf("routesim-tracker benchmark: %d deliveries, a position each "
