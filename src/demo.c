@@ -22,6 +22,7 @@
 #include "routesim/mock.h"
 #include "routesim/request.h"
 #include "routesim/route.h"
+#include "routesim/signals.h"
 #include "routesim/tracker.h"
 
 #define DEMO_PARTITIONS 3
@@ -46,7 +47,7 @@ struct demo {
 	rd_kafka_t *watch;		/* consumer of positions */
 	rd_kafka_queue_t *wq, *mq;
 	struct rs_kafka_watch wwatch, mwatch;
-	uv_signal_t sigint, sigterm;
+	struct rs_signals signals;
 	struct seen *seen;
 	size_t nseen, remaining;
 	int exit_code;
@@ -228,11 +229,11 @@ start_watch(struct demo *dm, char *err, size_t errlen)
 }
 
 static void
-on_signal(uv_signal_t *h, int signum)
+on_signal(void *data, int signum)
 {
-	struct demo *dm = h->data;
+	struct demo *dm = data;
 
-	log_info("signal %d: stopping", signum);
+	(void)signum;
 	demo_stop(dm, dm->cfg->once ? 130 : 0);
 }
 
@@ -244,8 +245,7 @@ part_stopped(struct demo *dm)
 		return;
 	rs_kafka_watch_close(&dm->wwatch, NULL);
 	rs_kafka_watch_close(&dm->mwatch, NULL);
-	uv_close((uv_handle_t *)&dm->sigint, NULL);
-	uv_close((uv_handle_t *)&dm->sigterm, NULL);
+	rs_signals_close(&dm->signals);
 }
 
 static void
@@ -411,12 +411,7 @@ rs_demo_run(struct rs_config *cfg)
 		goto out;
 	}
 	dm.running = 1;
-	uv_signal_init(&dm.loop, &dm.sigint);
-	uv_signal_init(&dm.loop, &dm.sigterm);
-	dm.sigint.data = dm.sigterm.data = &dm;
-	if ((rc = uv_signal_start(&dm.sigint, on_signal, SIGINT)) != 0 ||
-	    (rc = uv_signal_start(&dm.sigterm, on_signal, SIGTERM)) != 0)
-		log_warnx("signals: %s", uv_strerror(rc));
+	(void)rs_signals_start(&dm.signals, &dm.loop, on_signal, &dm);
 	dm.exit_code = 0;
 	if (!cfg->once && start_map(&dm) != 0)
 		demo_stop(&dm, 1);

@@ -13,6 +13,7 @@
 #include "routesim/http.h"
 #include "routesim/kafka_conf.h"
 #include "routesim/log.h"
+#include "routesim/signals.h"
 #include "routesim/tracker.h"
 #include "routesim/version.h"
 
@@ -23,8 +24,7 @@ extern char **environ;
 struct app {
 	uv_loop_t loop;
 	struct rs_tracker tracker;
-	uv_signal_t sigint, sigterm;
-	unsigned signals;
+	struct rs_signals signals;
 	int status;
 };
 
@@ -35,20 +35,15 @@ on_stopped(struct rs_tracker *t)
 
 	if (t->failed)
 		app->status = 1;
-	uv_close((uv_handle_t *)&app->sigint, NULL);
-	uv_close((uv_handle_t *)&app->sigterm, NULL);
+	rs_signals_close(&app->signals);
 }
 
 static void
-on_signal(uv_signal_t *h, int signum)
+on_signal(void *data, int signum)
 {
-	struct app *app = h->data;
+	struct app *app = data;
 
-	if (++app->signals > 1) {
-		log_warnx("signal %d again: exiting at once", signum);
-		exit(1);
-	}
-	log_info("signal %d: stopping", signum);
+	(void)signum;
 	rs_tracker_stop(&app->tracker);
 }
 
@@ -64,12 +59,10 @@ run(const struct rs_config *cfg)
 		log_warnx("uv_loop_init: %s", uv_strerror(rc));
 		return 1;
 	}
-	uv_signal_init(&app.loop, &app.sigint);
-	uv_signal_init(&app.loop, &app.sigterm);
-	app.sigint.data = app.sigterm.data = &app;
-	if ((rc = uv_signal_start(&app.sigint, on_signal, SIGINT)) != 0 ||
-	    (rc = uv_signal_start(&app.sigterm, on_signal, SIGTERM)) != 0) {
-		log_warnx("signals: %s", uv_strerror(rc));
+	if (rs_signals_start(&app.signals, &app.loop, on_signal, &app) != 0) {
+		rs_signals_close(&app.signals);
+		uv_run(&app.loop, UV_RUN_DEFAULT);
+		(void)uv_loop_close(&app.loop);
 		return 1;
 	}
 	if (rs_tracker_start(&app.tracker, &app.loop, cfg, on_stopped, &app,
