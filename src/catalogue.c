@@ -117,20 +117,8 @@ rs_title_read(const char *path, char title[RS_TITLE_MAX + 1], char *err,
 
 	title[0] = '\0';
 	/* As route files: non-blocking open, then the type, then reads. */
-	if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) < 0) {
-		rc = -errno;
-		return rs_errf(err, errlen, rc, "%s: %s", path, strerror(-rc));
-	}
-	if (fstat(fd, &st) != 0) {
-		rc = -errno;
-		rs_errf(err, errlen, rc, "%s: %s", path, strerror(-rc));
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		rc = rs_errf(err, errlen, -EINVAL, "%s: not a regular file",
-		    path);
-		goto out;
-	}
+	if ((fd = rs_route_open(path, &st, err, errlen)) < 0)
+		return fd;
 	while (len < sizeof(buf)) {
 		ssize_t n = read(fd, buf + len, sizeof(buf) - len);
 

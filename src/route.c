@@ -182,6 +182,31 @@ fail:
 }
 
 int
+rs_route_open(const char *path, struct stat *st, char *err, size_t errlen)
+{
+	int fd, rc;
+
+	memset(st, 0, sizeof(*st));
+	/* O_NONBLOCK: a FIFO must not block the open; the type is checked
+	 * after it, so symlinks (a ConfigMap's) still work. */
+	if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) < 0) {
+		rc = -errno;
+		return rs_errf(err, errlen, rc, "%s: %s", path, strerror(-rc));
+	}
+	if (fstat(fd, st) != 0) {
+		rc = -errno;
+		rs_errf(err, errlen, rc, "%s: %s", path, strerror(-rc));
+	} else if (!S_ISREG(st->st_mode)) {
+		rc = rs_errf(err, errlen, -EINVAL, "%s: not a regular file",
+		    path);
+	} else {
+		return fd;
+	}
+	close(fd);
+	return rc;
+}
+
+int
 rs_route_load(const char *dir, const char *id, enum rs_position_order order,
     struct rs_route **out, char *err, size_t errlen)
 {
@@ -195,22 +220,8 @@ rs_route_load(const char *dir, const char *id, enum rs_position_order order,
 	    sizeof(path))
 		return rs_errf(err, errlen, -ENAMETOOLONG,
 		    "%s/%s.txt: path too long", dir, id);
-	/* O_NONBLOCK: a FIFO named <id>.txt must not block the open; the
-	 * type is checked after it, so symlinks (a ConfigMap's) still work. */
-	if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) < 0) {
-		rc = -errno;
-		return rs_errf(err, errlen, rc, "%s: %s", path, strerror(-rc));
-	}
-	if (fstat(fd, &st) != 0) {
-		rc = -errno;
-		rs_errf(err, errlen, rc, "%s: %s", path, strerror(-rc));
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		rc = rs_errf(err, errlen, -EINVAL, "%s: not a regular file",
-		    path);
-		goto out;
-	}
+	if ((fd = rs_route_open(path, &st, err, errlen)) < 0)
+		return fd;
 	if (st.st_size > RS_ROUTE_FILE_MAX) {
 		rc = rs_errf(err, errlen, -EINVAL, "%s: larger than %d bytes",
 		    path, RS_ROUTE_FILE_MAX);

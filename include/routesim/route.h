@@ -21,6 +21,7 @@
 #define ROUTESIM_ROUTE_H
 
 #include <stddef.h>
+#include <sys/stat.h>
 #include <stdint.h>
 
 #include "routesim/order.h"
@@ -49,6 +50,16 @@ struct rs_route {
 int rs_route_parse(const char *buf, size_t len, const char *id,
     const char *name, enum rs_position_order order, struct rs_route **out,
     char *err, size_t errlen);
+
+/*
+ * Opens a file of the routes folder (a route, a title) for reading,
+ * without blocking: a regular file only (symlinks followed), checked
+ * with fstat before any read, so a FIFO, socket or folder is -EINVAL at
+ * once.  Returns the descriptor (the caller closes it) and fills *st, or
+ * a negative errno with err set.
+ */
+int rs_route_open(const char *path, struct stat *st, char *err,
+    size_t errlen);
 
 /*
  * Reads DIR/<id>.txt (blocking: call it off the loop) and parses it.
