@@ -224,13 +224,6 @@ on_http(void *ud, struct rs_web_req *req)
 
 /* ---- WebSocket -------------------------------------------------------- */
 
-static void
-ws_open(void *ud, struct rs_web_ws *c)
-{
-	(void)ud;
-	(void)c;
-}
-
 static int
 ws_text(void *ud, struct rs_web_ws *c, const char *msg, size_t len,
     const char **reason)
@@ -276,18 +269,12 @@ ws_frame(void *ud, struct rs_web_ws *c, uint64_t have, uint64_t now,
 	rs_buf_append(out, t->snapshot.data, t->snapshot.len);
 }
 
-static void
-ws_close(void *ud, struct rs_web_ws *c)
-{
-	(void)ud;
-	(void)c;
-}
-
 int
 rs_tracker_web_start(struct rs_tracker *t, char *err, size_t errlen)
 {
-	static const struct rs_web_ws_ops ops = {ws_open, ws_text, ws_frame,
-	    ws_close};
+	/* No state per browser: what it last got is the server's. */
+	static const struct rs_web_ws_ops ops = {.on_text = ws_text,
+	    .frame = ws_frame};
 	struct rs_web_config wc = {
 		.listen = t->cfg->http_listen,
 		.handler = on_http,

@@ -74,7 +74,8 @@ enum rs_web_method {
 typedef void (*rs_web_handler)(void *ud, struct rs_web_req *req);
 
 struct rs_web_ws_ops {
-	/* A new connection; it gets a snapshot frame (have == 0) first. */
+	/* A new connection; it gets a snapshot frame (have == 0) first.
+	 * May be NULL, as on_close. */
 	void (*on_open)(void *ud, struct rs_web_ws *c);
 	/*
 	 * A complete text message (msg is NUL-terminated, len excludes the
