@@ -345,7 +345,11 @@ def test_revoke_timeout():
         time.sleep(0.5)
         rs.proc.send_signal(signal.SIGTERM)
         rc = rs.wait_exit(30)
-        check(rs.count("hand-off not settled after 2000 ms") == 1,
+        # The daemon's hand-off bound and the Kafka module's shutdown
+        # deadline are the same --shutdown-timeout, started in the same
+        # turn: either may report that the hand-off was let go.
+        check(rs.count("hand-off not settled after 2000 ms") +
+              rs.count("hand-off not finished in time") == 1,
               rs.log()[-3000:])
         check(rc == 1, "exit status %d" % rc)
         cluster.command("up 1")
