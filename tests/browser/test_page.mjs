@@ -140,8 +140,12 @@ const CASES = {
     check(between.size >= 5, `only ${between.size} intermediate positions drawn: ${fractions.slice(0, 40).join(" ")}`);
     for (let i = 1; i < fractions.length; i++)
       check(fractions[i] >= fractions[i - 1] - 1e-9, `marker moved backwards: ${fractions.slice(0, 40).join(" ")}`);
-    check(Math.abs(fractions[fractions.length - 1] - 1) < 1e-6,
-      `marker did not end on the new position: ${fractions[fractions.length - 1]}`);
+    // On a loaded machine the update may arrive late in the sampling
+    // window: the marker still has to end exactly on the new position.
+    await pageUntil(t.page, "the marker to end on the new position", (p) => {
+      const d = routesimMap.vehicle("s-1").drawn;
+      return Math.abs(d.lat - p[0]) < 1e-9 && Math.abs(d.lng - p[1]) < 1e-9;
+    }, b);
     console.log(`smooth: ${between.size} intermediate positions in ${samples.length} frames`);
   },
 
