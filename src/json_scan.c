@@ -106,3 +106,28 @@ rs_json_has_nul(const void *buf, size_t len)
 	return memchr(buf, '\0', len) != NULL ||
 	    memmem(buf, len, "\\u0000", 6) != NULL;
 }
+
+cJSON *
+rs_json_parse_object(const void *buf, size_t len, enum rs_reject *why,
+    char *err, size_t errlen)
+{
+	const char *end = NULL;
+	cJSON *root = cJSON_ParseWithLengthOpts(buf, len, &end, false);
+
+	if (root == NULL || !cJSON_IsObject(root))
+		rs_reject_errf(why, RS_REJECT_BAD_JSON, err, errlen,
+		    "not a JSON object");
+	/* cJSON stops after the value; anything but blanks after it is an
+	 * error here (a NUL byte included). */
+	else if (rs_json_blanks(end, (const char *)buf + len) !=
+	    (const char *)buf + len)
+		rs_reject_errf(why, RS_REJECT_BAD_JSON, err, errlen,
+		    "unexpected data after the object");
+	else if (rs_json_has_nul(buf, len))
+		rs_reject_errf(why, RS_REJECT_BAD_FIELD, err, errlen,
+		    "NUL character (\\u0000) in a string");
+	else
+		return root;
+	cJSON_Delete(root);
+	return NULL;
+}

@@ -226,28 +226,15 @@ rs_position_decode_json(const void *buf, size_t len,
     enum rs_reject *why, char *err, size_t errlen)
 {
 	const cJSON *client, *route, *pos, *fin;
-	const char *end = NULL;
 	struct fields f;
 	cJSON *root;
 	int rc;
 
 	memset(msg, 0, sizeof(*msg));
 	memset(&f, 0, sizeof(f));
-	root = cJSON_ParseWithLengthOpts(buf, len, &end, false);
-	if (root == NULL || !cJSON_IsObject(root)) {
-		rc = rs_reject_errf(why, RS_REJECT_BAD_JSON, err, errlen,
-		    "not a JSON object");
-		goto out;
-	}
-	if (rs_json_blanks(end, (const char *)buf + len) !=
-	    (const char *)buf + len) {
-		rc = rs_reject_errf(why, RS_REJECT_BAD_JSON, err, errlen,
-		    "unexpected data after the object");
-		goto out;
-	}
-	if (rs_json_has_nul(buf, len)) {
-		rc = rs_reject_errf(why, RS_REJECT_BAD_FIELD, err, errlen,
-		    "NUL character (\\u0000) in a string");
+	if ((root = rs_json_parse_object(buf, len, why, err, errlen)) ==
+	    NULL) {
+		rc = -EINVAL;
 		goto out;
 	}
 	client = last_member(root, "clientId");

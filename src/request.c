@@ -180,32 +180,16 @@ int
 rs_request_parse_json(const void *buf, size_t len, struct rs_request *req,
     enum rs_reject *why, char *err, size_t errlen)
 {
-	const char *client, *route, *end = NULL;
+	const char *client, *route;
 	const cJSON *field[2];
 	bool seen[2];
 	cJSON *root;
 	int rc;
 
 	memset(req, 0, sizeof(*req));
-	root = cJSON_ParseWithLengthOpts(buf, len, &end, false);
-	if (root == NULL || !cJSON_IsObject(root)) {
-		rc = rs_reject_errf(why, RS_REJECT_BAD_JSON, err, errlen,
-		    "not a JSON object");
-		goto out;
-	}
-	/* cJSON stops after the value; anything but blanks after it is an
-	 * error here (a NUL byte included). */
-	if (rs_json_blanks(end, (const char *)buf + len) !=
-	    (const char *)buf + len) {
-		rc = rs_reject_errf(why, RS_REJECT_BAD_JSON, err, errlen,
-		    "unexpected data after the object");
-		goto out;
-	}
-	/* cJSON ends a string at a NUL byte or \u0000, silently cutting it:
-	 * refuse such messages rather than act on a shorter id. */
-	if (rs_json_has_nul(buf, len)) {
-		rc = rs_reject_errf(why, RS_REJECT_BAD_FIELD, err, errlen,
-		    "NUL character (\\u0000) in a string");
+	if ((root = rs_json_parse_object(buf, len, why, err, errlen)) ==
+	    NULL) {
+		rc = -EINVAL;
 		goto out;
 	}
 	go_fields(root, field, seen);

@@ -14,8 +14,11 @@
 #ifndef ROUTESIM_JSON_SCAN_H
 #define ROUTESIM_JSON_SCAN_H
 
+#include <cjson/cJSON.h>
 #include <stdbool.h>
 #include <stddef.h>
+
+#include "routesim/reject.h"
 
 /* Longest number rs_json_plain_number() reads; longer ones go to cJSON. */
 #define RS_JSON_NUMBER_MAX 32
@@ -47,5 +50,15 @@ bool rs_json_literal(const char **p, const char *end, const char *word);
  * silently cut a string there, so parsers refuse such messages.
  */
 bool rs_json_has_nul(const void *buf, size_t len);
+
+/*
+ * The reference parsers' start: buf as one JSON object, parsed by cJSON,
+ * with nothing but blanks after it and no NUL in it (cJSON would end a
+ * string there, silently cutting it).  Returns the tree, which the caller
+ * cJSON_Delete()s, or NULL with *why and err set (bad_json, or bad_field
+ * for a NUL).
+ */
+cJSON *rs_json_parse_object(const void *buf, size_t len, enum rs_reject *why,
+    char *err, size_t errlen);
 
 #endif
