@@ -119,22 +119,9 @@ rs_title_read(const char *path, char title[RS_TITLE_MAX + 1], char *err,
 	/* As route files: non-blocking open, then the type, then reads. */
 	if ((fd = rs_route_open(path, &st, err, errlen)) < 0)
 		return fd;
-	while (len < sizeof(buf)) {
-		ssize_t n = read(fd, buf + len, sizeof(buf) - len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			rc = -errno;
-			rs_errf(err, errlen, rc, "%s: %s", path, strerror(-rc));
-			goto out;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-		if (memchr(buf, '\n', len) != NULL)
-			break;
-	}
+	if ((rc = rs_route_read(fd, buf, sizeof(buf), path, err, errlen)) < 0)
+		goto out;
+	len = (size_t)rc;
 	if ((nl = memchr(buf, '\n', len)) != NULL) {
 		len = (size_t)(nl - buf);
 	} else if (len == sizeof(buf)) {

@@ -207,6 +207,30 @@ rs_route_open(const char *path, struct stat *st, char *err, size_t errlen)
 }
 
 int
+rs_route_read(int fd, char *buf, size_t cap, const char *path, char *err,
+    size_t errlen)
+{
+	size_t len = 0;
+	int rc;
+
+	while (len < cap) {
+		ssize_t n = read(fd, buf + len, cap - len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			rc = -errno;
+			return rs_errf(err, errlen, rc, "%s: %s", path,
+			    strerror(-rc));
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	return (int)len;
+}
+
+int
 rs_route_load(const char *dir, const char *id, enum rs_position_order order,
     struct rs_route **out, char *err, size_t errlen)
 {
@@ -231,20 +255,11 @@ rs_route_load(const char *dir, const char *id, enum rs_position_order order,
 		rc = -ENOMEM;
 		goto out;
 	}
-	while (len < (size_t)st.st_size) {
-		ssize_t n = read(fd, buf + len, (size_t)st.st_size - len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			rc = -errno;
-			rs_errf(err, errlen, rc, "%s: %s", path, strerror(-rc));
-			goto out;
-		}
-		if (n == 0)
-			break;	/* truncated while reading: parse that */
-		len += (size_t)n;
-	}
+	/* A file truncated while it is read: parse what was read. */
+	if ((rc = rs_route_read(fd, buf, (size_t)st.st_size, path, err,
+	    errlen)) < 0)
+		goto out;
+	len = (size_t)rc;
 	rc = rs_route_parse(buf, len, id, path, order, out, err, errlen);
 out:
 	free(buf);

@@ -61,6 +61,12 @@ int rs_route_parse(const char *buf, size_t len, const char *id,
 int rs_route_open(const char *path, struct stat *st, char *err,
     size_t errlen);
 
+/* Reads fd (from rs_route_open()) to its end or cap bytes, whichever
+ * comes first.  Returns the length read, or a negative errno with err
+ * set.  cap must fit an int (route and title files are small). */
+int rs_route_read(int fd, char *buf, size_t cap, const char *path, char *err,
+    size_t errlen);
+
 /*
  * Reads DIR/<id>.txt (blocking: call it off the loop) and parses it.
  * Only a regular file (symlinks followed) of at most RS_ROUTE_FILE_MAX
