@@ -22,19 +22,17 @@
 static void
 warn_rejected(struct rs_tracker *t, const char *topic, const char *why)
 {
-	static int64_t last;
-	static uint64_t quiet;
 	int64_t now = rs_now_ms();
 
-	if (now - last < WARN_EVERY_MS) {
-		quiet++;
+	if (now - t->warned_ms < WARN_EVERY_MS) {
+		t->unwarned++;
 		return;
 	}
 	log_warnx("skipped a message of topic %s: %s (%llu more skipped "
-	    "since the last warning)", topic, why, (unsigned long long)quiet);
-	last = now;
-	quiet = 0;
-	(void)t;
+	    "since the last warning)", topic, why,
+	    (unsigned long long)t->unwarned);
+	t->warned_ms = now;
+	t->unwarned = 0;
 }
 
 static void

@@ -75,6 +75,8 @@ struct rs_tracker {
 	struct rs_buf update, snapshot;
 	uint64_t update_seq, snapshot_seq;
 	struct rs_tracker_stats stats;
+	int64_t warned_ms;		/* last warning about a bad message */
+	uint64_t unwarned;		/* bad messages skipped since */
 	unsigned open;			/* handles and parts still closing */
 	bool following, producing, stopping;
 	bool failed;			/* stopped by an error */
