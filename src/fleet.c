@@ -6,11 +6,15 @@
  *             vehicle to the end, so the list stays sorted by time);
  *   finished  finished vehicles in the order they finished: linger_ms
  *             expiry pops from the front;
- *   changed   located vehicles changed in the open generation.
+ *   changed   every located vehicle, in the order of its last change
+ *             (a change moves it to the end, and stamps it with the open
+ *             generation): the changes since generation g are the tail
+ *             of vehicles stamped after g.
  *
- * Forgotten clientIds of the open generation are a small hash of their
- * own, so that one forgotten and seen again before the next frame is sent
- * as a vehicle, not as removed.
+ * Forgotten clientIds are tombstones stamped with their generation: a
+ * hash (one forgotten and seen again loses its tombstone: it is sent as a
+ * vehicle, not as removed) and a list in generation order, pruned to the
+ * last RS_FLEET_KEEP_GENS generations.
  */
 #include "routesim/fleet.h"
 
@@ -33,6 +37,7 @@ struct vehicle {
 	struct vehicle *fin_prev, *fin_next;
 	struct vehicle *chg_prev, *chg_next;
 	bool in_fin, in_chg;
+	uint64_t chg_seq;		/* the generation of its last change */
 	int64_t finished_ms;
 	char *route_id;
 	char *json_ids;
@@ -42,6 +47,8 @@ struct vehicle {
 
 struct gone {
 	UT_hash_handle hh;
+	struct gone *prev, *next;	/* generation order */
+	uint64_t seq;			/* forgotten in this generation */
 	char id[];
 };
 
@@ -51,9 +58,11 @@ struct rs_fleet {
 	struct rs_fleet_stats stats;
 	struct vehicle *byid;		/* the hash */
 	struct vehicle *lru, *fin, *chg;
-	struct gone *gone;
-	size_t count, located;
+	struct gone *gone;		/* the tombstones' hash */
+	struct gone *graves;		/* ... and their order */
+	size_t count, located, ngone;
 	uint64_t seq;
+	uint64_t horizon;	/* tombstones after this one are all kept */
 };
 
 struct rs_fleet *
@@ -80,6 +89,15 @@ rs_fleet_set_catalogue(struct rs_fleet *f, const struct rs_catalogue *cat)
 /* ---- Generations ------------------------------------------------------ */
 
 static void
+gone_free(struct rs_fleet *f, struct gone *g)
+{
+	HASH_DELETE(hh, f->gone, g);
+	DL_DELETE(f->graves, g);
+	f->ngone--;
+	free(g);
+}
+
+static void
 gone_drop(struct rs_fleet *f, const char *id)
 {
 	struct gone *g;
@@ -87,14 +105,24 @@ gone_drop(struct rs_fleet *f, const char *id)
 	if (f->gone == NULL)
 		return;
 	HASH_FIND(hh, f->gone, id, strlen(id), g);
-	if (g != NULL) {
-		HASH_DELETE(hh, f->gone, g);
-		free(g);
-	}
+	if (g != NULL)
+		gone_free(f, g);
 }
 
-/* Best effort: out of memory, the page keeps a vehicle until the next
- * snapshot. */
+/* Forgets the oldest tombstone: changes since before its generation are
+ * no longer known. */
+static void
+gone_prune(struct rs_fleet *f)
+{
+	struct gone *g = f->graves;
+
+	if (g->seq > f->horizon)
+		f->horizon = g->seq;
+	gone_free(f, g);
+}
+
+/* Best effort: out of memory, the tombstone is not kept and changes since
+ * before it are no longer known (a browser behind it gets a snapshot). */
 static void
 gone_add(struct rs_fleet *f, const char *id)
 {
@@ -102,21 +130,36 @@ gone_add(struct rs_fleet *f, const char *id)
 	struct gone *g;
 
 	HASH_FIND(hh, f->gone, id, len, g);
-	if (g != NULL || (g = malloc(sizeof(*g) + len + 1)) == NULL)
-		return;
+	if (g != NULL)
+		gone_free(f, g);
+	if (f->ngone >= f->limits.max_vehicles)
+		gone_prune(f);
+	if ((g = malloc(sizeof(*g) + len + 1)) == NULL)
+		goto lost;
 	memcpy(g->id, id, len + 1);
+	g->seq = f->seq + 1;
 	hash_oom = false;
 	HASH_ADD_KEYPTR(hh, f->gone, g->id, len, g);
-	if (hash_oom)
+	if (hash_oom) {
 		free(g);
+		goto lost;
+	}
+	DL_APPEND(f->graves, g);
+	f->ngone++;
+	return;
+lost:
+	f->horizon = f->seq + 1;
 }
 
 static void
 mark_changed(struct rs_fleet *f, struct vehicle *v)
 {
-	if (v->in_chg)
+	if (v->in_chg && v->chg_seq == f->seq + 1)
 		return;
+	if (v->in_chg)
+		DL_DELETE2(f->chg, v, chg_prev, chg_next);
 	v->in_chg = true;
+	v->chg_seq = f->seq + 1;
 	DL_APPEND2(f->chg, v, chg_prev, chg_next);
 	gone_drop(f, v->client_id);
 }
@@ -124,33 +167,29 @@ mark_changed(struct rs_fleet *f, struct vehicle *v)
 void
 rs_fleet_commit(struct rs_fleet *f)
 {
-	struct vehicle *v, *tmp;
-	struct gone *g = f->gone, *next;
-
-	DL_FOREACH_SAFE2(f->chg, v, tmp, chg_next) {
-		DL_DELETE2(f->chg, v, chg_prev, chg_next);
-		v->in_chg = false;
-	}
-	/* Drop the table, then free the entries along their order links,
-	 * which HASH_CLEAR leaves as they were. */
-	HASH_CLEAR(hh, f->gone);
-	for (; g != NULL; g = next) {
-		next = g->hh.next;
-		free(g);
-	}
 	f->seq++;
+	while (f->graves != NULL &&
+	    f->graves->seq + RS_FLEET_KEEP_GENS <= f->seq)
+		gone_prune(f);
 }
 
 bool
 rs_fleet_dirty(const struct rs_fleet *f)
 {
-	return f->chg != NULL || f->gone != NULL;
+	return (f->chg != NULL && f->chg->chg_prev->chg_seq > f->seq) ||
+	    (f->graves != NULL && f->graves->prev->seq > f->seq);
 }
 
 uint64_t
 rs_fleet_seq(const struct rs_fleet *f)
 {
 	return f->seq;
+}
+
+bool
+rs_fleet_knows_since(const struct rs_fleet *f, uint64_t since)
+{
+	return since >= f->horizon && since <= f->seq;
 }
 
 /* ---- Vehicles --------------------------------------------------------- */
@@ -450,19 +489,39 @@ rs_fleet_each(const struct rs_fleet *f, rs_vehicle_cb cb, void *arg)
 			cb(&v->pub, arg);
 }
 
+/* The lists are in generation order: find the first entry after since
+ * from the end (a frame's changes are the recent tail), then go forward. */
 void
-rs_fleet_each_changed(const struct rs_fleet *f, rs_vehicle_cb cb,
-    void *arg)
+rs_fleet_each_changed(const struct rs_fleet *f, uint64_t since,
+    rs_vehicle_cb cb, void *arg)
 {
-	for (const struct vehicle *v = f->chg; v != NULL; v = v->chg_next)
+	const struct vehicle *v = f->chg, *first = NULL;
+
+	if (v == NULL)
+		return;
+	for (v = v->chg_prev; v->chg_seq > since; v = v->chg_prev) {
+		first = v;
+		if (v == f->chg)
+			break;
+	}
+	for (v = first; v != NULL; v = v->chg_next)
 		cb(&v->pub, arg);
 }
 
 void
-rs_fleet_each_removed(const struct rs_fleet *f, rs_removed_cb cb,
-    void *arg)
+rs_fleet_each_removed(const struct rs_fleet *f, uint64_t since,
+    rs_removed_cb cb, void *arg)
 {
-	for (const struct gone *g = f->gone; g != NULL; g = g->hh.next)
+	const struct gone *g = f->graves, *first = NULL;
+
+	if (g == NULL)
+		return;
+	for (g = g->prev; g->seq > since; g = g->prev) {
+		first = g;
+		if (g == f->graves)
+			break;
+	}
+	for (g = first; g != NULL; g = g->next)
 		cb(g->id, arg);
 }
 
@@ -487,10 +546,17 @@ rs_fleet_stats(const struct rs_fleet *f)
 void
 rs_fleet_free(struct rs_fleet *f)
 {
+	struct gone *g;
+
 	if (f == NULL)
 		return;
 	while (f->lru != NULL)
 		vehicle_remove(f, f->lru);
-	rs_fleet_commit(f);
+	/* As hash.h says: the table first, then the entries. */
+	HASH_CLEAR(hh, f->gone);
+	while ((g = f->graves) != NULL) {
+		DL_DELETE(f->graves, g);
+		free(g);
+	}
 	free(f);
 }

@@ -68,16 +68,11 @@ list_id(const char *client_id, void *arg)
 }
 
 static void
-header(struct rs_buf *b, const char *type, uint64_t seq)
+number(struct rs_buf *b, uint64_t v)
 {
 	char num[24];
-	size_t n = rs_put_u64(num, seq);
 
-	rs_buf_append(b, "{\"type\":\"", 9);
-	rs_buf_append(b, type, strlen(type));
-	rs_buf_append(b, "\",\"seq\":", 8);
-	rs_buf_append(b, num, n);
-	rs_buf_append(b, ",\"vehicles\":[", 13);
+	rs_buf_append(b, num, rs_put_u64(num, v));
 }
 
 int
@@ -85,22 +80,28 @@ rs_frame_snapshot(struct rs_buf *b, const struct rs_fleet *f)
 {
 	struct list l = {b, 0};
 
-	header(b, "snapshot", rs_fleet_seq(f));
+	rs_buf_append(b, "{\"type\":\"snapshot\",\"seq\":", 25);
+	number(b, rs_fleet_seq(f));
+	rs_buf_append(b, ",\"vehicles\":[", 13);
 	rs_fleet_each(f, list_vehicle, &l);
 	rs_buf_append(b, "]}", 2);
 	return rs_buf_failed(b) ? -ENOMEM : 0;
 }
 
 int
-rs_frame_update(struct rs_buf *b, const struct rs_fleet *f)
+rs_frame_update(struct rs_buf *b, const struct rs_fleet *f, uint64_t since)
 {
 	struct list l = {b, 0};
 
-	header(b, "update", rs_fleet_seq(f) + 1);
-	rs_fleet_each_changed(f, list_vehicle, &l);
+	rs_buf_append(b, "{\"type\":\"update\",\"seq\":", 23);
+	number(b, rs_fleet_seq(f));
+	rs_buf_append(b, ",\"since\":", 9);
+	number(b, since);
+	rs_buf_append(b, ",\"vehicles\":[", 13);
+	rs_fleet_each_changed(f, since, list_vehicle, &l);
 	rs_buf_append(b, "],\"removed\":[", 13);
 	l.n = 0;
-	rs_fleet_each_removed(f, list_id, &l);
+	rs_fleet_each_removed(f, since, list_id, &l);
 	rs_buf_append(b, "]}", 2);
 	return rs_buf_failed(b) ? -ENOMEM : 0;
 }

@@ -108,9 +108,6 @@ on_tick(uv_timer_t *h)
 	rs_fleet_expire(t->fleet, rs_now_ms());
 	if (!rs_fleet_dirty(t->fleet))
 		return;
-	rs_buf_reset(&t->update);
-	t->update_seq = rs_frame_update(&t->update, t->fleet) == 0 ?
-	    rs_fleet_seq(t->fleet) + 1 : 0;
 	rs_fleet_commit(t->fleet);
 	rs_web_publish(t->web, rs_fleet_seq(t->fleet));
 }
@@ -347,7 +344,7 @@ rs_tracker_free(struct rs_tracker *t)
 	rs_fleet_free(t->fleet);
 	if (t->catalogue != NULL)
 		rs_catalogue_free(t->catalogue);
-	rs_buf_free(&t->update);
-	rs_buf_free(&t->snapshot);
+	for (size_t i = 0; i < RS_TRACKER_FRAMES; i++)
+		rs_buf_free(&t->frames[i].buf);
 	memset(t, 0, sizeof(*t));
 }

@@ -244,29 +244,35 @@ ws_text(void *ud, struct rs_web_ws *c, const char *msg, size_t len,
 	return 1008;
 }
 
-/* The latest generation for c: the update when c has the one before,
- * else the whole state.  Both are rendered once for every browser. */
-static void
-ws_frame(void *ud, struct rs_web_ws *c, uint64_t have, uint64_t now,
-    struct rs_buf *out)
+/* The frame that brings a browser from have to now: the update since
+ * have when the fleet still knows what changed after it, else the whole
+ * state.  Each is made once for all the browsers that need it. */
+static const struct rs_buf *
+ws_frame(void *ud, struct rs_web_ws *c, uint64_t have, uint64_t now)
 {
 	struct rs_tracker *t = ud;
+	uint64_t since = have != 0 && rs_fleet_knows_since(t->fleet, have) ?
+	    have : 0;
+	struct rs_tracker_frame *fr = NULL;
+	int rc;
 
 	(void)c;
-	if (have != 0 && have + 1 == now && t->update_seq == now) {
-		rs_buf_append(out, t->update.data, t->update.len);
-		return;
+	for (size_t i = 0; i < RS_TRACKER_FRAMES; i++) {
+		if (t->frames[i].seq == now && t->frames[i].since == since)
+			return &t->frames[i].buf;
+		if (t->frames[i].seq != now && fr == NULL)
+			fr = &t->frames[i];
 	}
-	if (t->snapshot_seq != now || t->snapshot.len == 0) {
-		rs_buf_reset(&t->snapshot);
-		if (rs_frame_snapshot(&t->snapshot, t->fleet) != 0) {
-			log_warnx("tracker: out of memory for a snapshot");
-			rs_buf_reset(&t->snapshot);
-			return;
-		}
-		t->snapshot_seq = now;
-	}
-	rs_buf_append(out, t->snapshot.data, t->snapshot.len);
+	if (fr == NULL)
+		fr = &t->frames[t->next_frame++ % RS_TRACKER_FRAMES];
+	rs_web_frame_begin(&fr->buf);
+	rc = since != 0 ? rs_frame_update(&fr->buf, t->fleet, since) :
+	    rs_frame_snapshot(&fr->buf, t->fleet);
+	fr->seq = rc == 0 ? now : 0;
+	fr->since = since;
+	if (rc != 0)
+		log_warnx("tracker: out of memory for a frame");
+	return &fr->buf;
 }
 
 int

@@ -244,7 +244,6 @@ rs_web_free(struct rs_web *w)
 	rs_web_close(w);
 	if (w->ctx != NULL)
 		lws_context_destroy(w->ctx);	/* frees; NULLs w->ctx */
-	rs_buf_free(&w->frame);
 	free(w->ws_path);
 	free(w);
 }

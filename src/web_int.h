@@ -23,7 +23,6 @@ struct rs_web {
 	lws_retry_bo_t idle;
 	struct rs_web_stats stats;
 	uint64_t seq;			/* latest published generation */
-	struct rs_buf frame;		/* scratch for one outgoing frame */
 	int port;
 	bool closing;
 };

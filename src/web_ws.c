@@ -8,8 +8,9 @@
  *
  * Sending: a connection remembers the generation it last got (have).
  * rs_web_publish() asks for a writable callback on every connection;
- * there, one whose have is older than the latest gets one frame, built by
- * the owner into a shared scratch buffer with LWS_PRE bytes of headroom.
+ * there, one whose have is older than the latest gets one frame, given by
+ * the owner in a buffer with LWS_PRE bytes of room for the header: the
+ * same buffer may go to many connections, written from where it is.
  * lws keeps what the socket does not take and sends no writable callback
  * until it is gone, so a slow reader holds at most one frame and simply
  * skips the generations published meanwhile (counted as dropped).
@@ -19,9 +20,20 @@
  */
 #include "web_int.h"
 
+#include <assert.h>
 #include <string.h>
 
 #include "routesim/log.h"
+
+static_assert(RS_WEB_FRAME_PRE >= LWS_PRE, "RS_WEB_FRAME_PRE < LWS_PRE");
+
+void
+rs_web_frame_begin(struct rs_buf *b)
+{
+	rs_buf_reset(b);
+	if (rs_buf_reserve(b, RS_WEB_FRAME_PRE) != NULL)
+		b->len = RS_WEB_FRAME_PRE;
+}
 
 void
 rs_web_ws_snapshot(struct rs_web_ws *c)
@@ -101,8 +113,8 @@ on_established(struct rs_web *w, struct lws *wsi, struct rs_web_ws *c)
 static int
 on_writable(struct rs_web *w, struct lws *wsi, struct rs_web_ws *c)
 {
-	struct rs_buf *out = &w->frame;
 	uint64_t have = c->snapshot ? 0 : c->have;
+	const struct rs_buf *out;
 	size_t len;
 
 	if (c->close_code != 0)
@@ -111,19 +123,17 @@ on_writable(struct rs_web *w, struct lws *wsi, struct rs_web_ws *c)
 		return 0;
 	if (have != 0 && w->seq > have + 1)
 		w->stats.frames_dropped += w->seq - have - 1;
-	rs_buf_reset(out);
-	if (rs_buf_reserve(out, LWS_PRE) == NULL)
-		return -1;
-	out->len = LWS_PRE;
-	w->cfg.ws->frame(w->cfg.ud, c, have, w->seq, out);
-	if (rs_buf_failed(out))
+	out = w->cfg.ws->frame(w->cfg.ud, c, have, w->seq);
+	if (out != NULL && rs_buf_failed(out))
 		return close_with(wsi, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION,
 		    "out of memory");
 	c->have = w->seq;
 	c->snapshot = false;
-	if ((len = out->len - LWS_PRE) == 0)
+	if (out == NULL || out->len <= RS_WEB_FRAME_PRE)
 		return 0;
-	if (lws_write(wsi, (unsigned char *)out->data + LWS_PRE, len,
+	len = out->len - RS_WEB_FRAME_PRE;
+	/* lws writes the header just before the text, in the room. */
+	if (lws_write(wsi, (unsigned char *)out->data + RS_WEB_FRAME_PRE, len,
 	    LWS_WRITE_TEXT) < (int)len)
 		return -1;
 	w->stats.frames_sent++;

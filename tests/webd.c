@@ -41,6 +41,7 @@ struct app {
 	struct rs_web *web;
 	uint64_t seq;
 	size_t pad;
+	struct rs_buf frame;	/* one at a time: made for each connection */
 	unsigned late_gone, late_sent, nlater;
 };
 
@@ -165,14 +166,15 @@ on_text(void *ud, struct rs_web_ws *c, const char *msg, size_t len,
 	return 1008;
 }
 
-static void
-frame(void *ud, struct rs_web_ws *c, uint64_t have, uint64_t now,
-    struct rs_buf *out)
+static const struct rs_buf *
+frame(void *ud, struct rs_web_ws *c, uint64_t have, uint64_t now)
 {
 	struct app *app = ud;
+	struct rs_buf *out = &app->frame;
 	char *p;
 
 	(void)c;
+	rs_web_frame_begin(out);
 	rs_buf_printf(out, "{\"type\":\"%s\",\"seq\":%llu,\"have\":%llu,"
 	    "\"pad\":\"", have != 0 && have + 1 == now ? "update" :
 	    "snapshot", (unsigned long long)now, (unsigned long long)have);
@@ -181,6 +183,7 @@ frame(void *ud, struct rs_web_ws *c, uint64_t have, uint64_t now,
 		out->len += app->pad;
 	}
 	rs_buf_printf(out, "\"}");
+	return out;
 }
 
 static void
@@ -270,6 +273,7 @@ main(int argc, char *argv[])
 out:
 	uv_run(&app.loop, UV_RUN_DEFAULT);
 	rs_web_free(app.web);			/* step 2 */
+	rs_buf_free(&app.frame);
 	if ((rc = uv_loop_close(&app.loop)) != 0) {
 		log_warnx("loop closed with handles open: %s",
 		    uv_strerror(rc));

@@ -23,10 +23,18 @@
  * silent for stale_ms (a delivery whose simulator stopped).  At
  * max_vehicles, adding one evicts the least recently updated.
  *
- * Changes are kept per generation: every vehicle that changed and every
- * clientId forgotten since the last rs_fleet_commit().  A snapshot frame
- * carries rs_fleet_seq(); the update frame of the open generation carries
- * rs_fleet_seq() + 1, and rs_fleet_commit() closes it.
+ * Changes are kept per generation.  rs_fleet_commit() closes the open
+ * one: rs_fleet_seq() is the last closed generation, and every change
+ * since belongs to the open one, rs_fleet_seq() + 1.  Each located
+ * vehicle remembers the generation of its last change, and each forgotten
+ * clientId is kept (a tombstone) for RS_FLEET_KEEP_GENS generations, at
+ * most max_vehicles of them: so the changes since any recent generation g
+ * are known (rs_fleet_knows_since()), and an update frame from g to the
+ * latest state is the vehicles changed after g and the clientIds
+ * forgotten after g (and not seen again).  A snapshot carries
+ * rs_fleet_seq(); so does an update, made after rs_fleet_commit().  Both
+ * show the latest state, which may include changes of the open
+ * generation: the next update repeats those.
  *
  * Ownership: rs_fleet_new() returns a fleet rs_fleet_free() releases.
  * Vehicles belong to the fleet: the pointers handed to callbacks and
@@ -56,6 +64,9 @@
 #define RS_FLEET_LINGER_MS 10000
 #define RS_FLEET_STALE_MS 60000
 #define RS_FLEET_MAX_VEHICLES 200000
+/* Tombstones are kept this many generations (10 s of 100 ms frames): a
+ * browser further behind gets a snapshot. */
+#define RS_FLEET_KEEP_GENS 100
 
 struct rs_fleet_limits {
 	size_t max_vehicles;	/* at least 1 */
@@ -129,17 +140,22 @@ const struct rs_vehicle *rs_fleet_find(const struct rs_fleet *f,
 
 /* Every located vehicle (in order of arrival). */
 void rs_fleet_each(const struct rs_fleet *f, rs_vehicle_cb cb, void *arg);
-/* Every located vehicle changed in the open generation. */
-void rs_fleet_each_changed(const struct rs_fleet *f, rs_vehicle_cb cb,
-    void *arg);
-/* Every clientId forgotten in the open generation (once shown). */
-void rs_fleet_each_removed(const struct rs_fleet *f, rs_removed_cb cb,
-    void *arg);
+/* Every located vehicle changed after generation since, in the order of
+ * their last change. */
+void rs_fleet_each_changed(const struct rs_fleet *f, uint64_t since,
+    rs_vehicle_cb cb, void *arg);
+/* Every clientId forgotten after generation since (once shown, and not
+ * seen again), in the order they were forgotten. */
+void rs_fleet_each_removed(const struct rs_fleet *f, uint64_t since,
+    rs_removed_cb cb, void *arg);
+/* True when the changes after generation since are all known (it is at
+ * most rs_fleet_seq(), and no tombstone after it was dropped). */
+bool rs_fleet_knows_since(const struct rs_fleet *f, uint64_t since);
 
 /* True when the open generation has changes or removals. */
 bool rs_fleet_dirty(const struct rs_fleet *f);
 uint64_t rs_fleet_seq(const struct rs_fleet *f);
-/* Closes the open generation: seq + 1, no changes. */
+/* Closes the open generation: seq + 1; drops old tombstones. */
 void rs_fleet_commit(struct rs_fleet *f);
 
 /* Vehicles known (located or not), and located ones. */

@@ -3,17 +3,18 @@
  * (fleet.h) as compact JSON text (see the README's protocol section):
  *
  *   {"type":"snapshot","seq":41,"vehicles":[V,...]}
- *   {"type":"update","seq":42,"vehicles":[V,...],"removed":["id",...]}
+ *   {"type":"update","seq":42,"since":41,"vehicles":[V,...],
+ *    "removed":["id",...]}
  *
  * where a vehicle V is [clientId, routeId, lat, lng, point, points,
  * finished], e.g. ["1","1",-15.82594,-47.92923,1,87,false].  Numbers are
  * in their shortest round-trip form (position.h); strings are escaped as
  * position.h escapes them.
  *
- * A snapshot holds every located vehicle and carries rs_fleet_seq(); an
- * update holds the open generation's changed vehicles and forgotten
- * clientIds and carries rs_fleet_seq() + 1: render it, send it, then
- * rs_fleet_commit().
+ * Both carry rs_fleet_seq().  A snapshot holds every located vehicle; an
+ * update, for a browser that has generation since (rs_fleet_knows_since()
+ * must be true), the vehicles changed after it and the clientIds
+ * forgotten after it (fleet.h).
  *
  * Ownership: everything is appended to a caller's struct rs_buf (not
  * reset first); nothing is kept.
@@ -29,6 +30,7 @@ void rs_frame_vehicle(struct rs_buf *b, const struct rs_vehicle *v);
 
 /* Append a whole frame; 0 or -ENOMEM (the buffer failed). */
 int rs_frame_snapshot(struct rs_buf *b, const struct rs_fleet *f);
-int rs_frame_update(struct rs_buf *b, const struct rs_fleet *f);
+int rs_frame_update(struct rs_buf *b, const struct rs_fleet *f,
+    uint64_t since);
 
 #endif

@@ -44,6 +44,17 @@
 /* Largest message a browser may send. */
 #define RS_TRACKER_MAX_MSG 1024
 
+/* Frames kept per generation: a browser one generation behind needs the
+ * update since the one before, one further behind its own (or a
+ * snapshot); each is made once for all the browsers that need it. */
+#define RS_TRACKER_FRAMES 8
+
+struct rs_tracker_frame {
+	uint64_t seq;		/* the generation it shows; 0: none */
+	uint64_t since;		/* an update since this one; 0: snapshot */
+	struct rs_buf buf;	/* as rs_web_frame_begin() makes it */
+};
+
 /* What the tracker counts; rendered by tracker_web.c for /metrics. */
 struct rs_tracker_stats {
 	uint64_t positions;		/* applied to the fleet */
@@ -69,11 +80,10 @@ struct rs_tracker {
 	uv_timer_t drain;		/* at stop: waits for the producer */
 	uint64_t drain_until;
 	size_t inflight;		/* requests awaiting their report */
-	/* The frames of the latest generation, rendered once for every
-	 * browser: the update that made it, the snapshot when one is
-	 * asked for. */
-	struct rs_buf update, snapshot;
-	uint64_t update_seq, snapshot_seq;
+	/* The latest generation's frames; their memory is kept for the
+	 * next ones. */
+	struct rs_tracker_frame frames[RS_TRACKER_FRAMES];
+	unsigned next_frame;		/* reused when all are taken */
 	struct rs_tracker_stats stats;
 	int64_t warned_ms;		/* last warning about a bad message */
 	uint64_t unwarned;		/* bad messages skipped since */

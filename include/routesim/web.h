@@ -18,7 +18,7 @@
  *     ws_hangup_s without an answer.
  *   - Broadcast with latest state wins: the owner publishes generations
  *     (rs_web_publish, seq 1, 2, ...); when a connection can take a frame,
- *     the owner's frame callback writes one for it, knowing which
+ *     the owner's frame callback gives one for it, knowing which
  *     generation that connection last got.  A slow reader skips
  *     generations (counted as dropped) instead of queueing them; at most
  *     one frame per connection is ever buffered.
@@ -87,14 +87,19 @@ struct rs_web_ws_ops {
 	/*
 	 * c can take a frame.  have is the generation c last received, 0
 	 * when it needs a snapshot (new, or rs_web_ws_snapshot()); now is
-	 * the latest published one (have != now, or have == 0).  Appends a
-	 * text frame to out (empty: send nothing); c then has generation
-	 * now.  A delta fits when have == now - 1; otherwise send the state.
-	 * (A frame before the first publish has now == 0 and leaves have at
-	 * 0: the next one is a snapshot again.)
+	 * the latest published one (have != now, or have == 0).  Returns
+	 * the frame: a buffer of the owner's, begun with rs_web_frame_begin()
+	 * (RS_WEB_FRAME_PRE bytes of room, then the text), which the server
+	 * only reads, but for writing the frame's header into that room.
+	 * It must stay as it is until this callback is called again or the
+	 * writable turn ends, so one buffer may serve every connection that
+	 * needs the same frame.  NULL or an empty frame: send nothing; c
+	 * then has generation now either way.  (A frame before the first
+	 * publish has now == 0 and leaves have at 0: the next one is a
+	 * snapshot again.)
 	 */
-	void (*frame)(void *ud, struct rs_web_ws *c, uint64_t have,
-	    uint64_t now, struct rs_buf *out);
+	const struct rs_buf *(*frame)(void *ud, struct rs_web_ws *c,
+	    uint64_t have, uint64_t now);
 	/* The connection is gone; c is invalid after this returns. */
 	void (*on_close)(void *ud, struct rs_web_ws *c);
 };
@@ -180,6 +185,12 @@ int rs_web_respond_text(struct rs_web_req *req, int status,
     const char *fmt, ...) RS_PRINTF(3, 4);
 
 /* ---- WebSocket --------------------------------------------------------- */
+
+/* Room before a frame's text for its header (libwebsockets' LWS_PRE). */
+#define RS_WEB_FRAME_PRE 16
+
+/* Empties b and makes the room: append the frame's text next. */
+void rs_web_frame_begin(struct rs_buf *b);
 
 /* Generation seq (increasing, > 0) is the latest: every connection that
  * has an older one gets a frame when it can take one.  Publish at most

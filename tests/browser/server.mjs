@@ -149,11 +149,14 @@ export async function startServer(opts) {
     srv.seq++;
     sendAll(snapshotFrame());
   };
-  srv.update = (vehicles, removed = [], seqStep = 1) => {
+  // An update to generation seq + seqStep, made for a page that has
+  // `since`: by default the one before it, so a seqStep over 1 is a gap
+  // (frames lost); since = the page's seq is a tracker's catch-up frame.
+  srv.update = (vehicles, removed = [], seqStep = 1, since = srv.seq + seqStep - 1) => {
     for (const v of vehicles) srv.fleet.set(v[0], v);
     for (const id of removed) srv.fleet.delete(id);
     srv.seq += seqStep;
-    sendAll({ type: "update", seq: srv.seq, vehicles, removed });
+    sendAll({ type: "update", seq: srv.seq, since, vehicles, removed });
   };
   srv.close = async () => {
     await srv.stop();

@@ -287,6 +287,21 @@ const CASES = {
     check(t.srv.received.length === 1, `page sent ${JSON.stringify(t.srv.received)}`);
   },
 
+  // A catch-up update (since the page's generation, several behind the
+  // new seq, as the tracker sends a browser that fell behind) is no gap.
+  async catch_up(t) {
+    t.srv.setFleet([vehicle(t.srv, "u-1", 0, 5), vehicle(t.srv, "u-2", 0, 2)]);
+    await ready(t);
+    const had = t.srv.seq;
+    t.srv.update([vehicle(t.srv, "u-1", 0, 7)], ["u-2"], 4, had);
+    await pageUntil(t.page, "the catch-up", (seq) =>
+      routesimMap.lastSeq === seq && routesimMap.vehicle("u-1").point === 7 && routesimMap.vehicles === 1, t.srv.seq);
+    t.srv.update([vehicle(t.srv, "u-1", 0, 8)]);
+    await pageUntil(t.page, "the next update", () => routesimMap.vehicle("u-1").point === 8);
+    check((await t.page.evaluate(() => routesimMap.seqGaps)) === 0, "a catch-up counted as a gap");
+    check(t.srv.received.length === 0, `page sent ${JSON.stringify(t.srv.received)}`);
+  },
+
   // Tiles "": a plain background, routes and vehicles drawn, and no
   // request leaves loopback.
   async offline(t) {

@@ -5,7 +5,10 @@
  * fleet's invariants hold after every step: at most max_vehicles, point
  * k never beyond n, a snapshot that is valid JSON listing exactly the
  * located vehicles, an update whose vehicles and removed ids never
- * overlap.
+ * overlap.  Three model browsers, one behind by one generation, one by
+ * two, one by three, apply the updates since what they have (or the
+ * snapshot, when the fleet no longer knows): each then shows exactly
+ * what a snapshot shows.
  */
 #include <cjson/cJSON.h>
 #include <stddef.h>
@@ -23,6 +26,19 @@ int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define MAX_VEHICLES 5
+#define IDS 8			/* clientIds c0 .. c7 */
+#define BROWSERS 3
+
+/* What a browser shows: each vehicle's array as text, by id number. */
+struct view {
+	char *v[IDS];
+};
+
+/* A browser: the generation it has and what it shows. */
+struct browser {
+	uint64_t have;
+	struct view view;
+};
 
 static struct rs_catalogue *cat;
 
@@ -69,6 +85,98 @@ check_vehicle(const struct rs_vehicle *v, void *arg)
 }
 
 static void
+view_clear(struct view *w)
+{
+	for (size_t i = 0; i < IDS; i++) {
+		free(w->v[i]);
+		w->v[i] = NULL;
+	}
+}
+
+static size_t
+id_number(const char *id)
+{
+	if (id[0] != 'c' || id[1] < '0' || id[1] >= '0' + IDS || id[2] != 0)
+		abort();
+	return (size_t)(id[1] - '0');
+}
+
+/* Applies a frame's vehicles and removed ids to w. */
+static void
+view_apply(struct view *w, const char *frame)
+{
+	cJSON *root = cJSON_Parse(frame);
+	const cJSON *vs, *rm;
+
+	if (root == NULL)
+		abort();
+	vs = cJSON_GetObjectItem(root, "vehicles");
+	rm = cJSON_GetObjectItem(root, "removed");
+	for (const cJSON *v = vs->child; v != NULL; v = v->next) {
+		size_t i = id_number(v->child->valuestring);
+
+		free(w->v[i]);
+		if ((w->v[i] = cJSON_PrintUnformatted(v)) == NULL)
+			abort();
+	}
+	for (const cJSON *r = rm != NULL ? rm->child : NULL; r != NULL;
+	    r = r->next) {
+		size_t i = id_number(r->valuestring);
+
+		free(w->v[i]);
+		w->v[i] = NULL;
+	}
+	cJSON_Delete(root);
+}
+
+static void
+view_same(const struct view *a, const struct view *b)
+{
+	for (size_t i = 0; i < IDS; i++) {
+		const char *x = a->v[i], *y = b->v[i];
+
+		if (x == NULL || y == NULL) {
+			if (x != y)
+				abort();
+		} else if (strcmp(x, y) != 0) {
+			abort();
+		}
+	}
+}
+
+/* After a commit: browser k takes a frame every k + 1 generations, the
+ * update since what it has when the fleet knows it, else a snapshot. */
+static void
+browsers_follow(struct browser *br, const struct rs_fleet *f)
+{
+	uint64_t seq = rs_fleet_seq(f);
+	struct view now = {0};
+	struct rs_buf b = {0};
+
+	if (rs_frame_snapshot(&b, f) != 0)
+		abort();
+	view_apply(&now, b.data);
+	for (size_t k = 0; k < BROWSERS; k++) {
+		if (seq % (k + 1) != 0)
+			continue;
+		rs_buf_reset(&b);
+		if (br[k].have != 0 && rs_fleet_knows_since(f, br[k].have)) {
+			if (rs_frame_update(&b, f, br[k].have) != 0)
+				abort();
+		} else {
+			view_clear(&br[k].view);
+			if (rs_frame_snapshot(&b, f) != 0)
+				abort();
+		}
+		view_apply(&br[k].view, b.data);
+		br[k].have = seq;
+		view_same(&br[k].view, &now);
+	}
+	view_clear(&now);
+	rs_buf_free(&b);
+}
+
+static void
 check(const struct rs_fleet *f)
 {
 	struct rs_buf b = {0};
@@ -87,7 +195,7 @@ check(const struct rs_fleet *f)
 		abort();
 	cJSON_Delete(root);
 	rs_buf_reset(&b);
-	if (rs_frame_update(&b, f) != 0 ||
+	if (rs_frame_update(&b, f, rs_fleet_seq(f)) != 0 ||
 	    (root = cJSON_Parse(b.data)) == NULL)
 		abort();
 	vs = cJSON_GetObjectItem(root, "vehicles");
@@ -107,6 +215,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static const char *const routes[] = {"1", "2", "none", ""};
 	struct rs_fleet_limits lim = {MAX_VEHICLES, 3000, 20000};
 	struct rs_fleet *f = rs_fleet_new(cat, &lim);
+	struct browser br[BROWSERS] = {0};
 	int64_t now = 0;
 
 	if (f == NULL)
@@ -137,10 +246,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			break;
 		default:
 			rs_fleet_commit(f);
+			browsers_follow(br, f);
 			break;
 		}
 		check(f);
 	}
+	for (size_t k = 0; k < BROWSERS; k++)
+		view_clear(&br[k].view);
 	rs_fleet_free(f);
 	return 0;
 }

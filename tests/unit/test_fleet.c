@@ -152,7 +152,7 @@ changed(const struct rs_fleet *f)
 	static struct seen s;
 
 	memset(&s, 0, sizeof(s));
-	rs_fleet_each_changed(f, seen_vehicle, &s);
+	rs_fleet_each_changed(f, rs_fleet_seq(f), seen_vehicle, &s);
 	return s.ids;
 }
 
@@ -162,7 +162,7 @@ removed(const struct rs_fleet *f)
 	static struct seen s;
 
 	memset(&s, 0, sizeof(s));
-	rs_fleet_each_removed(f, seen_id, &s);
+	rs_fleet_each_removed(f, rs_fleet_seq(f), seen_id, &s);
 	return s.ids;
 }
 
@@ -440,6 +440,93 @@ test_generations(void **state)
 	assert_int_equal(rs_fleet_seq(c->f), 2);
 }
 
+static const char *
+changed_since(const struct rs_fleet *f, uint64_t since)
+{
+	static struct seen s;
+
+	memset(&s, 0, sizeof(s));
+	rs_fleet_each_changed(f, since, seen_vehicle, &s);
+	rs_fleet_each_removed(f, since, seen_id, &s);
+	return s.ids;
+}
+
+/* The changes since any recent generation: vehicles in the order of their
+ * last change, then the ones forgotten; old tombstones are dropped. */
+static void
+test_since(void **state)
+{
+	struct ctx *c = *state;
+
+	pos(c->f, "1", A, false, 0);
+	pos(c->f, "2", A, false, 0);
+	pos(c->f, "3", A, false, 0);
+	rs_fleet_commit(c->f);			/* 1 */
+	pos(c->f, "1", B, false, 1);
+	rs_fleet_commit(c->f);			/* 2 */
+	pos(c->f, "3", E, true, 2);
+	rs_fleet_expire(c->f, 10002);		/* 3 is forgotten */
+	rs_fleet_commit(c->f);			/* 3 */
+	pos(c->f, "2", B, false, 10003);
+	rs_fleet_commit(c->f);			/* 4 */
+	assert_string_equal(changed_since(c->f, 0), "1,2,3,");
+	assert_string_equal(changed_since(c->f, 1), "1,2,3,");
+	assert_string_equal(changed_since(c->f, 2), "2,3,");
+	assert_string_equal(changed_since(c->f, 3), "2,");
+	assert_string_equal(changed_since(c->f, 4), "");
+	assert_false(rs_fleet_dirty(c->f));
+	/* The open generation's changes are in every frame's tail. */
+	pos(c->f, "1", C, false, 10004);
+	assert_true(rs_fleet_dirty(c->f));
+	assert_string_equal(changed_since(c->f, 4), "1,");
+	assert_string_equal(changed_since(c->f, 2), "2,1,3,");
+	/* Seen again after being forgotten: a vehicle, no tombstone. */
+	pos(c->f, "3", A, false, 10005);
+	assert_string_equal(changed_since(c->f, 2), "2,1,3,");
+	assert_string_equal(changed_since(c->f, 0), "2,1,3,");
+	for (uint64_t g = 0; g <= 4; g++)
+		assert_true(rs_fleet_knows_since(c->f, g));
+	assert_false(rs_fleet_knows_since(c->f, 5));	/* not yet made */
+	/* A tombstone is kept RS_FLEET_KEEP_GENS generations: then what
+	 * came before it is no longer known. */
+	rs_fleet_commit(c->f);			/* 5 */
+	pos(c->f, "1", E, true, 10006);
+	rs_fleet_expire(c->f, 20006);
+	rs_fleet_commit(c->f);			/* 6: 1 forgotten */
+	while (rs_fleet_seq(c->f) < 6 + RS_FLEET_KEEP_GENS - 1)
+		rs_fleet_commit(c->f);
+	assert_true(rs_fleet_knows_since(c->f, 0));
+	assert_string_equal(changed_since(c->f, 5), "1,");
+	rs_fleet_commit(c->f);
+	assert_false(rs_fleet_knows_since(c->f, 5));
+	assert_true(rs_fleet_knows_since(c->f, 6));
+	assert_string_equal(changed_since(c->f, 5), "");
+}
+
+/* Tombstones are at most max_vehicles: the oldest goes first, and the
+ * changes from before it are no longer known. */
+static void
+test_tombstone_cap(void **state)
+{
+	struct rs_fleet_limits lim = {2, 0, 0};
+	struct rs_fleet *f = rs_fleet_new(NULL, &lim);
+
+	(void)state;
+	assert_non_null(f);
+	assert_int_equal(rs_fleet_position(f, "a", NULL, 1, 2, true, 0), 0);
+	rs_fleet_commit(f);			/* 1 */
+	assert_int_equal(rs_fleet_position(f, "b", NULL, 1, 2, true, 0), 0);
+	rs_fleet_expire(f, 0);			/* a, b forgotten in 2 */
+	rs_fleet_commit(f);			/* 2 */
+	assert_int_equal(rs_fleet_position(f, "c", NULL, 1, 2, true, 0), 0);
+	rs_fleet_commit(f);			/* 3 */
+	rs_fleet_expire(f, 0);			/* c forgotten in 4 */
+	assert_string_equal(changed_since(f, 2), "c,");
+	assert_false(rs_fleet_knows_since(f, 1));
+	assert_true(rs_fleet_knows_since(f, 2));
+	rs_fleet_free(f);
+}
+
 /* The frames' text is kept with the vehicle: escaped ids, the route's
  * own digits for a matched point, shortest round-trip otherwise. */
 static void
@@ -497,6 +584,8 @@ main(void)
 		T(test_linger),
 		cmocka_unit_test_setup_teardown(test_cap_and_silence,
 		    setup_small, teardown),
+		T(test_since),
+		cmocka_unit_test(test_tombstone_cap),
 		T(test_generations),
 		T(test_json_text),
 		T(test_catalogue_swap),

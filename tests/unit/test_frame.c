@@ -45,11 +45,12 @@ snapshot(struct rs_buf *b, const struct rs_fleet *f)
 	return b->data;
 }
 
+/* The update since the generation before the latest. */
 static const char *
 update(struct rs_buf *b, const struct rs_fleet *f)
 {
 	rs_buf_reset(b);
-	assert_int_equal(rs_frame_update(b, f), 0);
+	assert_int_equal(rs_frame_update(b, f, rs_fleet_seq(f) - 1), 0);
 	assert_int_equal(strlen(b->data), b->len);
 	return b->data;
 }
@@ -71,25 +72,38 @@ test_frames(void **state)
 	    -47.92923, false, 0), 0);
 	assert_int_equal(rs_fleet_position(f, "web-3f9c2a71d04b8e65", NULL,
 	    10.5, -0.25, false, 0), 0);
+	rs_fleet_commit(f);
 	assert_string_equal(update(&b, f),
-	    "{\"type\":\"update\",\"seq\":1,\"vehicles\":["
+	    "{\"type\":\"update\",\"seq\":1,\"since\":0,\"vehicles\":["
 	    "[\"1\",\"1\",-15.82594,-47.92923,1,3,false],"
 	    "[\"web-3f9c2a71d04b8e65\",\"\",10.5,-0.25,0,0,false]],"
 	    "\"removed\":[]}");
-	rs_fleet_commit(f);
 	assert_int_equal(rs_fleet_position(f, "1", NULL, -15.82602, -47.9292,
 	    true, 1000), 0);
+	rs_fleet_commit(f);
 	assert_string_equal(update(&b, f),
-	    "{\"type\":\"update\",\"seq\":2,\"vehicles\":["
+	    "{\"type\":\"update\",\"seq\":2,\"since\":1,\"vehicles\":["
 	    "[\"1\",\"1\",-15.82602,-47.9292,3,3,true]],\"removed\":[]}");
 	assert_string_equal(snapshot(&b, f),
-	    "{\"type\":\"snapshot\",\"seq\":1,\"vehicles\":["
+	    "{\"type\":\"snapshot\",\"seq\":2,\"vehicles\":["
 	    "[\"1\",\"1\",-15.82602,-47.9292,3,3,true],"
 	    "[\"web-3f9c2a71d04b8e65\",\"\",10.5,-0.25,0,0,false]]}");
-	rs_fleet_commit(f);
 	rs_fleet_expire(f, 11000);
+	rs_fleet_commit(f);
 	assert_string_equal(update(&b, f),
-	    "{\"type\":\"update\",\"seq\":3,\"vehicles\":[],"
+	    "{\"type\":\"update\",\"seq\":3,\"since\":2,\"vehicles\":[],"
+	    "\"removed\":[\"1\"]}");
+	/* Since an older generation: what changed after it, once each. */
+	rs_buf_reset(&b);
+	assert_int_equal(rs_frame_update(&b, f, 1), 0);
+	assert_string_equal(b.data,
+	    "{\"type\":\"update\",\"seq\":3,\"since\":1,\"vehicles\":[],"
+	    "\"removed\":[\"1\"]}");
+	rs_buf_reset(&b);
+	assert_int_equal(rs_frame_update(&b, f, 0), 0);
+	assert_string_equal(b.data,
+	    "{\"type\":\"update\",\"seq\":3,\"since\":0,\"vehicles\":["
+	    "[\"web-3f9c2a71d04b8e65\",\"\",10.5,-0.25,0,0,false]],"
 	    "\"removed\":[\"1\"]}");
 	/* Frames are appended to what the buffer holds. */
 	rs_buf_reset(&b);
@@ -118,6 +132,7 @@ test_escaped_ids(void **state)
 	for (size_t i = 0; i < n; i++)
 		assert_int_equal(rs_fleet_position(f, ids[i], NULL, 1, 2,
 		    true, 0), 0);
+	rs_fleet_commit(f);
 	assert_non_null(root = cJSON_Parse(update(&b, f)));
 	for (size_t i = 0; i < n; i++) {
 		const cJSON *v = cJSON_GetArrayItem(
@@ -129,8 +144,8 @@ test_escaped_ids(void **state)
 		assert_true(cJSON_IsTrue(cJSON_GetArrayItem(v, 6)));
 	}
 	cJSON_Delete(root);
-	rs_fleet_commit(f);
 	rs_fleet_expire(f, 1000);
+	rs_fleet_commit(f);
 	assert_non_null(root = cJSON_Parse(update(&b, f)));
 	for (size_t i = 0; i < n; i++)
 		assert_string_equal(cJSON_GetArrayItem(

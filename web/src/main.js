@@ -158,8 +158,11 @@ async function main() {
         fleet.snapshot(msg.vehicles, now, onFinished);
         stats.snapshots++;
       } else if (msg.type === "update") {
-        // A gap in seq means a lost frame: ask for a snapshot (rarely).
-        if (stats.lastSeq !== null && msg.seq !== stats.lastSeq + 1) {
+        // An update is made for a page that has generation `since`
+        // (older trackers: seq - 1); from any other, frames were lost:
+        // ask for a snapshot (rarely).
+        const since = Number.isInteger(msg.since) ? msg.since : msg.seq - 1;
+        if (stats.lastSeq !== null && since !== stats.lastSeq) {
           stats.gaps++;
           if (now - askedAt > SNAPSHOT_ASK_EVERY_MS && conn.send({ type: "snapshot" })) {
             askedAt = now;
