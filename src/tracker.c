@@ -345,6 +345,6 @@ rs_tracker_free(struct rs_tracker *t)
 	if (t->catalogue != NULL)
 		rs_catalogue_free(t->catalogue);
 	for (size_t i = 0; i < RS_TRACKER_FRAMES; i++)
-		rs_buf_free(&t->frames[i].buf);
+		rs_web_frame_unref(t->frames[i].frame);
 	memset(t, 0, sizeof(*t));
 }

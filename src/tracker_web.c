@@ -247,32 +247,34 @@ ws_text(void *ud, struct rs_web_ws *c, const char *msg, size_t len,
 /* The frame that brings a browser from have to now: the update since
  * have when the fleet still knows what changed after it, else the whole
  * state.  Each is made once for all the browsers that need it. */
-static const struct rs_buf *
+static struct rs_web_frame *
 ws_frame(void *ud, struct rs_web_ws *c, uint64_t have, uint64_t now)
 {
 	struct rs_tracker *t = ud;
 	uint64_t since = have != 0 && rs_fleet_knows_since(t->fleet, have) ?
 	    have : 0;
 	struct rs_tracker_frame *fr = NULL;
-	int rc;
+	struct rs_buf *b;
 
 	(void)c;
 	for (size_t i = 0; i < RS_TRACKER_FRAMES; i++) {
 		if (t->frames[i].seq == now && t->frames[i].since == since)
-			return &t->frames[i].buf;
+			return t->frames[i].frame;
 		if (t->frames[i].seq != now && fr == NULL)
 			fr = &t->frames[i];
 	}
 	if (fr == NULL)
 		fr = &t->frames[t->next_frame++ % RS_TRACKER_FRAMES];
-	rs_web_frame_begin(&fr->buf);
-	rc = since != 0 ? rs_frame_update(&fr->buf, t->fleet, since) :
-	    rs_frame_snapshot(&fr->buf, t->fleet);
-	fr->seq = rc == 0 ? now : 0;
+	fr->seq = 0;
 	fr->since = since;
-	if (rc != 0)
+	if ((b = rs_web_frame_begin(&fr->frame)) == NULL ||
+	    (since != 0 ? rs_frame_update(b, t->fleet, since) :
+	    rs_frame_snapshot(b, t->fleet)) != 0) {
 		log_warnx("tracker: out of memory for a frame");
-	return &fr->buf;
+		return fr->frame;	/* failed: the browser is closed */
+	}
+	fr->seq = now;
+	return fr->frame;
 }
 
 int

@@ -31,7 +31,9 @@ struct rs_web_ws {
 	struct rs_web *w;
 	struct lws *wsi;
 	void *data;
-	uint64_t have;		/* generation last sent */
+	uint64_t have;		/* generation last sent (or being sent) */
+	struct rs_web_frame *out;	/* the frame being sent, a reference */
+	size_t off;		/* where its next fragment starts */
 	bool snapshot;		/* send a snapshot next */
 	bool counted;		/* in stats.ws_open */
 	int close_code;		/* nonzero: close at the next writable */

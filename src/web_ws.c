@@ -8,12 +8,14 @@
  *
  * Sending: a connection remembers the generation it last got (have).
  * rs_web_publish() asks for a writable callback on every connection;
- * there, one whose have is older than the latest gets one frame, given by
- * the owner in a buffer with LWS_PRE bytes of room for the header: the
- * same buffer may go to many connections, written from where it is.
- * lws keeps what the socket does not take and sends no writable callback
- * until it is gone, so a slow reader holds at most one frame and simply
- * skips the generations published meanwhile (counted as dropped).
+ * there, one whose have is older than the latest takes a reference to the
+ * owner's frame for it, and sends it one fragment (RS_WEB_FRAGMENT bytes)
+ * per writable callback, written from the shared frame itself: lws writes
+ * a fragment's header into the bytes just before it, which are saved and
+ * put back around the write.  A fragment the socket does not take whole
+ * is kept by lws, which sends it before the next writable callback; so a
+ * slow reader holds one frame, and skips the generations published
+ * meanwhile (counted as dropped).
  *
  * Receiving: messages are collected across fragments up to ws_max_msg
  * bytes (lws delivers large frames in rx_buffer_size pieces).
@@ -21,18 +23,40 @@
 #include "web_int.h"
 
 #include <assert.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "routesim/log.h"
 
 static_assert(RS_WEB_FRAME_PRE >= LWS_PRE, "RS_WEB_FRAME_PRE < LWS_PRE");
+static_assert(RS_WEB_FRAGMENT >= RS_WEB_FRAME_PRE, "fragment too small");
+
+struct rs_buf *
+rs_web_frame_begin(struct rs_web_frame **slot)
+{
+	struct rs_web_frame *f = *slot;
+
+	if (f != NULL && f->refs > 1) {
+		rs_web_frame_unref(f);
+		f = NULL;
+	}
+	if (f == NULL && (f = calloc(1, sizeof(*f))) != NULL)
+		f->refs = 1;
+	if ((*slot = f) == NULL)
+		return NULL;
+	rs_buf_reset(&f->buf);
+	if (rs_buf_reserve(&f->buf, RS_WEB_FRAME_PRE) != NULL)
+		f->buf.len = RS_WEB_FRAME_PRE;
+	return &f->buf;
+}
 
 void
-rs_web_frame_begin(struct rs_buf *b)
+rs_web_frame_unref(struct rs_web_frame *f)
 {
-	rs_buf_reset(b);
-	if (rs_buf_reserve(b, RS_WEB_FRAME_PRE) != NULL)
-		b->len = RS_WEB_FRAME_PRE;
+	if (f == NULL || --f->refs > 0)
+		return;
+	rs_buf_free(&f->buf);
+	free(f);
 }
 
 void
@@ -110,33 +134,74 @@ on_established(struct rs_web *w, struct lws *wsi, struct rs_web_ws *c)
 	return 0;
 }
 
+/* The frame that brings c to the latest generation, or NULL. */
+static struct rs_web_frame *
+next_frame(struct rs_web *w, struct rs_web_ws *c)
+{
+	uint64_t have = c->snapshot ? 0 : c->have;
+	struct rs_web_frame *f;
+
+	if (have != 0 && w->seq > have + 1)
+		w->stats.frames_dropped += w->seq - have - 1;
+	f = w->cfg.ws->frame(w->cfg.ud, c, have, w->seq);
+	c->have = w->seq;
+	c->snapshot = false;
+	if (f == NULL ||
+	    (!rs_buf_failed(&f->buf) && f->buf.len <= RS_WEB_FRAME_PRE))
+		return NULL;
+	f->refs++;
+	c->off = RS_WEB_FRAME_PRE;
+	return f;
+}
+
+/* Sends c's frame's next fragment from where it is in the shared frame. */
+static int
+send_fragment(struct rs_web *w, struct lws *wsi, struct rs_web_ws *c)
+{
+	struct rs_web_frame *f = c->out;
+	unsigned char *p = (unsigned char *)f->buf.data + c->off;
+	unsigned char saved[LWS_PRE];
+	size_t left = f->buf.len - c->off;
+	size_t n = left < RS_WEB_FRAGMENT ? left : RS_WEB_FRAGMENT;
+	int flags = lws_write_ws_flags(LWS_WRITE_TEXT,
+	    c->off == RS_WEB_FRAME_PRE, n == left);
+	int sent;
+
+	memcpy(saved, p - LWS_PRE, LWS_PRE);
+	sent = lws_write(wsi, p, n, (enum lws_write_protocol)flags);
+	memcpy(p - LWS_PRE, saved, LWS_PRE);
+	if (sent < (int)n)
+		return -1;
+	c->off += n;
+	if (n == left) {
+		c->out = NULL;
+		rs_web_frame_unref(f);
+		w->stats.frames_sent++;
+	}
+	return 0;
+}
+
 static int
 on_writable(struct rs_web *w, struct lws *wsi, struct rs_web_ws *c)
 {
-	uint64_t have = c->snapshot ? 0 : c->have;
-	const struct rs_buf *out;
-	size_t len;
-
 	if (c->close_code != 0)
 		return close_with(wsi, c->close_code, c->close_reason);
-	if (w->closing || (!c->snapshot && c->have == w->seq))
+	if (w->closing)
 		return 0;
-	if (have != 0 && w->seq > have + 1)
-		w->stats.frames_dropped += w->seq - have - 1;
-	out = w->cfg.ws->frame(w->cfg.ud, c, have, w->seq);
-	if (out != NULL && rs_buf_failed(out))
+	if (c->out == NULL) {
+		if (!c->snapshot && c->have == w->seq)
+			return 0;
+		if ((c->out = next_frame(w, c)) == NULL)
+			return 0;
+	}
+	if (rs_buf_failed(&c->out->buf))
 		return close_with(wsi, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION,
 		    "out of memory");
-	c->have = w->seq;
-	c->snapshot = false;
-	if (out == NULL || out->len <= RS_WEB_FRAME_PRE)
-		return 0;
-	len = out->len - RS_WEB_FRAME_PRE;
-	/* lws writes the header just before the text, in the room. */
-	if (lws_write(wsi, (unsigned char *)out->data + RS_WEB_FRAME_PRE, len,
-	    LWS_WRITE_TEXT) < (int)len)
+	if (send_fragment(w, wsi, c) != 0)
 		return -1;
-	w->stats.frames_sent++;
+	/* The rest of the frame, or a generation published meanwhile. */
+	if (c->out != NULL || c->snapshot || c->have != w->seq)
+		lws_callback_on_writable(wsi);
 	return 0;
 }
 
@@ -184,6 +249,8 @@ on_closed(struct rs_web *w, struct rs_web_ws *c)
 		if (w->cfg.ws->on_close != NULL)
 			w->cfg.ws->on_close(w->cfg.ud, c);
 	}
+	rs_web_frame_unref(c->out);
+	c->out = NULL;
 	rs_buf_free(&c->rx);
 }
 

@@ -41,7 +41,7 @@ struct app {
 	struct rs_web *web;
 	uint64_t seq;
 	size_t pad;
-	struct rs_buf frame;	/* one at a time: made for each connection */
+	struct rs_web_frame *frame;	/* made anew for each connection */
 	unsigned late_gone, late_sent, nlater;
 };
 
@@ -166,15 +166,16 @@ on_text(void *ud, struct rs_web_ws *c, const char *msg, size_t len,
 	return 1008;
 }
 
-static const struct rs_buf *
+static struct rs_web_frame *
 frame(void *ud, struct rs_web_ws *c, uint64_t have, uint64_t now)
 {
 	struct app *app = ud;
-	struct rs_buf *out = &app->frame;
+	struct rs_buf *out = rs_web_frame_begin(&app->frame);
 	char *p;
 
 	(void)c;
-	rs_web_frame_begin(out);
+	if (out == NULL)
+		return NULL;
 	rs_buf_printf(out, "{\"type\":\"%s\",\"seq\":%llu,\"have\":%llu,"
 	    "\"pad\":\"", have != 0 && have + 1 == now ? "update" :
 	    "snapshot", (unsigned long long)now, (unsigned long long)have);
@@ -183,7 +184,7 @@ frame(void *ud, struct rs_web_ws *c, uint64_t have, uint64_t now)
 		out->len += app->pad;
 	}
 	rs_buf_printf(out, "\"}");
-	return out;
+	return app->frame;
 }
 
 static void
@@ -273,7 +274,7 @@ main(int argc, char *argv[])
 out:
 	uv_run(&app.loop, UV_RUN_DEFAULT);
 	rs_web_free(app.web);			/* step 2 */
-	rs_buf_free(&app.frame);
+	rs_web_frame_unref(app.frame);
 	if ((rc = uv_loop_close(&app.loop)) != 0) {
 		log_warnx("loop closed with handles open: %s",
 		    uv_strerror(rc));

@@ -52,7 +52,7 @@
 struct rs_tracker_frame {
 	uint64_t seq;		/* the generation it shows; 0: none */
 	uint64_t since;		/* an update since this one; 0: snapshot */
-	struct rs_buf buf;	/* as rs_web_frame_begin() makes it */
+	struct rs_web_frame *frame;	/* a reference, or NULL */
 };
 
 /* What the tracker counts; rendered by tracker_web.c for /metrics. */

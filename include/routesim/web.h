@@ -20,8 +20,9 @@
  *     (rs_web_publish, seq 1, 2, ...); when a connection can take a frame,
  *     the owner's frame callback gives one for it, knowing which
  *     generation that connection last got.  A slow reader skips
- *     generations (counted as dropped) instead of queueing them; at most
- *     one frame per connection is ever buffered.
+ *     generations (counted as dropped) instead of queueing them; a
+ *     connection holds a reference to at most one frame (rs_web_frame),
+ *     shared with the others that send the same.
  *
  * Ownership and lifetime (one thread: the loop's):
  *   rs_web_start() allocates the server and returns it in *out.  Even
@@ -88,17 +89,13 @@ struct rs_web_ws_ops {
 	 * c can take a frame.  have is the generation c last received, 0
 	 * when it needs a snapshot (new, or rs_web_ws_snapshot()); now is
 	 * the latest published one (have != now, or have == 0).  Returns
-	 * the frame: a buffer of the owner's, begun with rs_web_frame_begin()
-	 * (RS_WEB_FRAME_PRE bytes of room, then the text), which the server
-	 * only reads, but for writing the frame's header into that room.
-	 * It must stay as it is until this callback is called again or the
-	 * writable turn ends, so one buffer may serve every connection that
-	 * needs the same frame.  NULL or an empty frame: send nothing; c
-	 * then has generation now either way.  (A frame before the first
-	 * publish has now == 0 and leaves have at 0: the next one is a
-	 * snapshot again.)
+	 * the frame (the owner's: the server takes a reference of its own
+	 * while it sends it), or NULL to send nothing; c then has
+	 * generation now either way.  (A frame before the first publish
+	 * has now == 0 and leaves have at 0: the next one is a snapshot
+	 * again.)
 	 */
-	const struct rs_buf *(*frame)(void *ud, struct rs_web_ws *c,
+	struct rs_web_frame *(*frame)(void *ud, struct rs_web_ws *c,
 	    uint64_t have, uint64_t now);
 	/* The connection is gone; c is invalid after this returns. */
 	void (*on_close)(void *ud, struct rs_web_ws *c);
@@ -186,11 +183,30 @@ int rs_web_respond_text(struct rs_web_req *req, int status,
 
 /* ---- WebSocket --------------------------------------------------------- */
 
-/* Room before a frame's text for its header (libwebsockets' LWS_PRE). */
-#define RS_WEB_FRAME_PRE 16
+/*
+ * A frame: the text of one WebSocket message, made once and sent to any
+ * number of connections, each from where it got to (a large one goes out
+ * in fragments of RS_WEB_FRAGMENT bytes as each socket takes them).
+ * References counted: the owner's, and one per connection sending it.
+ */
+struct rs_web_frame {
+	unsigned refs;
+	struct rs_buf buf;	/* RS_WEB_FRAME_PRE bytes of room, the text */
+};
 
-/* Empties b and makes the room: append the frame's text next. */
-void rs_web_frame_begin(struct rs_buf *b);
+/* Room before the text for a fragment's header (lws' LWS_PRE). */
+#define RS_WEB_FRAME_PRE 16
+#define RS_WEB_FRAGMENT 65536
+
+/*
+ * Starts a new frame in *slot, the owner's reference: the frame there is
+ * emptied and reused when no connection still sends it, else released and
+ * replaced.  Returns the buffer to append the text to, or NULL (out of
+ * memory; *slot is then NULL).
+ */
+struct rs_buf *rs_web_frame_begin(struct rs_web_frame **slot);
+/* Drops a reference; the last frees the frame.  NULL is fine. */
+void rs_web_frame_unref(struct rs_web_frame *f);
 
 /* Generation seq (increasing, > 0) is the latest: every connection that
  * has an older one gets a frame when it can take one.  Publish at most

@@ -263,6 +263,46 @@ def test_history():
         dest.close()
 
 
+def test_big_frames():
+    """Frames larger than a WebSocket fragment (64 KiB) arrive whole, the
+    same to every browser: 3,000 vehicles in one snapshot, then updates
+    that move all of them."""
+    cluster, dest = setup(n_points=5)
+    n = 3000
+    try:
+        pts = route_points(dest, "1")
+        t = Tracker(cluster, dest.path, "--history", str(n))
+        send(cluster, PRODUCE_TOPIC,
+             [position("big%d" % i, *pts[0]) for i in range(n)])
+        wait_metric(t, "routesim_tracker_positions_total", n)
+        a, b = t.ws(), t.ws()
+        snaps = [json.loads(a.recv()), json.loads(b.recv())]
+        for s in snaps:
+            check(s["type"] == "snapshot" and len(s["vehicles"]) == n,
+                  "a snapshot of %d vehicles" % len(s["vehicles"]))
+        check(len(json.dumps(snaps[0])) > 65536, "the snapshot is small")
+        send(cluster, PRODUCE_TOPIC,
+             [position("big%d" % i, *pts[1]) for i in range(n)])
+        for ws, snap in ((a, snaps[0]), (b, snaps[1])):
+            moved = {}
+
+            def all_moved(f):
+                moved.update({k: v for k, v in vehicles(f).items()
+                              if v[2:4] == list(pts[1])})
+                return len(moved) == n
+            got = frames(ws, all_moved)
+            chain = [snap] + got
+            check(all(y["type"] == "update" and y["since"] == x["seq"]
+                      for x, y in zip(chain, chain[1:])),
+                  "updates since the last one")
+        a.close()
+        b.close()
+        check(t.stop() == 0, "exit status")
+    finally:
+        cluster.close()
+        dest.close()
+
+
 def test_position_order():
     """--position-order latlng reads [lat, lng] pairs."""
     cluster, dest = setup(n_points=3)
