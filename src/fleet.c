@@ -32,7 +32,6 @@ static bool hash_oom;
 
 struct vehicle {
 	struct rs_vehicle pub;	/* first: a pub pointer is a vehicle's */
-	UT_hash_handle hh;
 	struct vehicle *lru_prev, *lru_next;
 	struct vehicle *fin_prev, *fin_next;
 	struct vehicle *chg_prev, *chg_next;
@@ -42,6 +41,9 @@ struct vehicle {
 	char *route_id;
 	char *json_ids;
 	struct rs_route *route;		/* a reference, or NULL */
+	/* A lookup reads the handle, then the key: side by side, they are
+	 * one or two cache lines, not three. */
+	UT_hash_handle hh;
 	char client_id[];
 };
 

@@ -29,7 +29,7 @@ static bool
 drain(struct rs_kafka_pump *p)
 {
 	struct rs_follow *f = p->data;
-	uint64_t end = rs_kafka_slice_end();
+	uint64_t end = uv_hrtime() + RS_FOLLOW_SLICE_US * 1000ull;
 
 	rs_kafka_watch_rearm(&f->watch);
 	for (unsigned n = 1; !f->stopping; n++) {

@@ -11,8 +11,10 @@
  * to a topic later are not read until the next start.
  *
  * The client's queue is served on the loop thread (kafka_loop.h), in
- * slices of about RS_KAFKA_SLICE_US, so a burst of positions never holds
- * a due timer for long.
+ * slices of about RS_FOLLOW_SLICE_US: long enough that reading keeps its
+ * share of a busy loop (one turn may also send a fragment of a frame to
+ * every browser), short enough that the tracker's 100 ms tick is never
+ * late by much.
  *
  * Ownership: struct rs_follow is embedded by its owner and must stay valid
  * until the callback of rs_follow_stop() has run.  Loop thread only.
@@ -28,6 +30,10 @@
 #include "routesim/config.h"
 #include "routesim/kafka_loop.h"
 #include "routesim/topics.h"
+
+/* How long one drain may hold the loop: about what a turn of 100
+ * browsers' fragments takes (rs-tracker-bench). */
+#define RS_FOLLOW_SLICE_US 5000
 
 enum rs_follow_topic { RS_FOLLOW_REQUESTS = 0, RS_FOLLOW_POSITIONS };
 
