@@ -417,31 +417,28 @@ build_options(const struct rs_config *cfg, struct option *opts,
 static bool
 take_mode(struct rs_config *cfg, int c)
 {
-	switch (c) {
-	case OPT_HELP:
-		cfg->mode = RS_MODE_HELP;
-		return true;
-	case OPT_VERSION:
-		cfg->mode = RS_MODE_VERSION;
-		return true;
-	case OPT_CHECK:
-		cfg->mode = RS_MODE_CHECK;
-		return true;
-	case OPT_PRINT:
-		cfg->mode = RS_MODE_PRINT_CONFIG;
-		return true;
-	case OPT_DEMO:
-		cfg->mode = RS_MODE_DEMO;
-		return true;
-	case OPT_ONCE:
+	static const struct {
+		int opt;
+		enum rs_mode mode;
+	} modes[] = {
+		{OPT_HELP, RS_MODE_HELP},
+		{OPT_VERSION, RS_MODE_VERSION},
+		{OPT_CHECK, RS_MODE_CHECK},
+		{OPT_PRINT, RS_MODE_PRINT_CONFIG},
+		{OPT_DEMO, RS_MODE_DEMO},
+		{OPT_HEALTHCHECK, RS_MODE_HEALTHCHECK},
+	};
+
+	if (c == OPT_ONCE) {
 		cfg->once = true;
 		return true;
-	case OPT_HEALTHCHECK:
-		cfg->mode = RS_MODE_HEALTHCHECK;
-		return true;
-	default:
-		return false;
 	}
+	for (size_t i = 0; i < RS_NELEM(modes); i++)
+		if (modes[i].opt == c) {
+			cfg->mode = modes[i].mode;
+			return true;
+		}
+	return false;
 }
 
 /* The setting getopt_long() returned c for; rs__nsettings for none. */
