@@ -126,22 +126,22 @@ static void
 lookup_done(uv_work_t *w, int status)
 {
 	struct rs_kafka *k = w->data;
+	const struct rd_kafka_metadata *md = k->lookup_md;
 	rd_kafka_resp_err_t err = k->lookup_err;
 
 	k->looking_up = false;
-	if (status != 0 || err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+	k->lookup_md = NULL;
+	if (status == 0 && err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+		end_missing(k, rs_topics_partitions(md, k->progress_topic));
+	} else {
 		log_warnx("progress restore: metadata of %s: %s%s",
 		    k->progress_topic, status != 0 ? uv_strerror(status) :
 		    rd_kafka_err2str(err), k->stopping ? "" : "; asking again");
 		if (!k->stopping)
 			lookup_start(k, true);
-	} else {
-		end_missing(k, rs_topics_partitions(k->lookup_md,
-		    k->progress_topic));
 	}
-	if (k->lookup_md != NULL)
-		rd_kafka_metadata_destroy(k->lookup_md);
-	k->lookup_md = NULL;
+	if (md != NULL)
+		rd_kafka_metadata_destroy(md);
 	rs__kafka_handle_closed(k);
 }
 

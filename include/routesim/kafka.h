@@ -104,7 +104,8 @@ struct rs_kafka {
 	struct rs_kafka_watch cwatch, pwatch, rwatch;
 	struct rs_kafka_pump pump;
 	uv_timer_t deadline;
-	unsigned open_handles;
+	unsigned open_handles;		/* what rs_kafka_stop() waits for:
+					 * handles and a lookup under way */
 	bool full, consuming, stopping, closing_consumer, deadline_hit;
 	bool auth_failed;		/* reported; the daemon stops */
 	size_t undelivered;
