@@ -1,7 +1,8 @@
 /*
  * config-int.h - the settings table, shared by the parts of the config
- * module (config.c: flags, environment and .env; config_help.c: --help
- * and --print-config); callers use routesim/config.h.
+ * module (config_table.c: the table; config.c: flags, environment and
+ * .env; config_help.c: --help and --print-config); callers use
+ * routesim/config.h.
  */
 #ifndef ROUTESIM_CONFIG_INT_H
 #define ROUTESIM_CONFIG_INT_H

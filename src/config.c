@@ -1,6 +1,7 @@
 /*
- * config.c - the settings table and the three places settings come from
- * (--help and --print-config are in config_help.c).
+ * config.c - the three places settings come from: flags, the
+ * environment and the .env file (the settings table is in
+ * config_table.c, --help and --print-config in config_help.c).
  *
  * Every value is applied with its source; a value from a lower source never
  * overwrites one from a higher source, so flags, the environment and the
@@ -23,95 +24,6 @@
 #include "routesim/version.h"
 
 #define ENV_FILE_MAX (1024 * 1024)
-
-#define F(field) offsetof(struct rs_config, field)
-
-const struct rs__setting rs__settings[] = {
-	{"bootstrap-servers", 'b', "KafkaBootstrapServers", "HOSTS", T_STR,
-	    F(bootstrap_servers), "localhost:9092", 0, 0,
-	    "Kafka brokers, host:port[,host:port...]", 0},
-	{"read-topic", 0, "KafkaReadTopic", "TOPIC", T_STR, F(read_topic),
-	    "route.new-direction", 0, 0, "topic of delivery requests", 0},
-	{"produce-topic", 0, "KafkaProduceTopic", "TOPIC", T_STR,
-	    F(produce_topic), "route.new-position", 0, 0,
-	    "topic of positions", 0},
-	{"group-id", 'G', "KafkaConsumerGroupId", "GROUP", T_STR, F(group_id),
-	    "simulator", 0, 0, "consumer group of the request topic", 0},
-	{"destinations", 'd', "ROUTESIM_DESTINATIONS", "DIR", T_STR,
-	    F(destinations), "./destinations", 0, 0,
-	    "folder of route files <routeId>.txt", 0},
-	{"interval", 'i', "ROUTESIM_INTERVAL_MS", "MS", T_MS, F(interval_ms),
-	    "500", 1, 3600000, "time between two positions of a delivery", 0},
-	{"position-order", 0, "ROUTESIM_POSITION_ORDER", "latlng|lnglat",
-	    T_ORDER, F(position_order), "lnglat", 0, 0,
-	    "order of the pair in \"position\" (see README)", 0},
-	{"shutdown-timeout", 0, "ROUTESIM_SHUTDOWN_TIMEOUT_MS", "MS", T_MS,
-	    F(shutdown_timeout_ms), "10000", 0, 3600000,
-	    "on SIGTERM, how long to wait for queued positions", 0},
-	{"http-listen", 0, "ROUTESIM_HTTP_LISTEN", "HOST:PORT", T_STR,
-	    F(http_listen), NULL, 0, 0,
-	    "serve /metrics, /healthz and /readyz (off by default)", 0},
-	{"progress-topic", 0, "ROUTESIM_PROGRESS_TOPIC", "TOPIC", T_STR,
-	    F(progress_topic), "routesim.progress", 0, 0,
-	    "compacted topic of delivery progress, partitioned like the "
-	    "request topic", RS_PROG_SIMULATOR},
-	{"progress-every", 0, "ROUTESIM_PROGRESS_EVERY", "N", T_UINT,
-	    F(progress_every), "10", 1, 1000000,
-	    "record a delivery's progress every N acknowledged positions",
-	    RS_PROG_SIMULATOR},
-	{"max-deliveries", 0, "ROUTESIM_MAX_DELIVERIES", "N", T_UINT,
-	    F(max_deliveries), "200000", 1, 100000000,
-	    "at N deliveries at once, stop reading requests until some end",
-	    RS_PROG_SIMULATOR},
-	{"max-request-age", 0, "ROUTESIM_MAX_REQUEST_AGE_MS", "MS", T_MS,
-	    F(max_request_age_ms), "3600000", 0, 2000000000,
-	    "skip requests older than this (0: never)", RS_PROG_SIMULATOR},
-	{"position-metadata", 0, "ROUTESIM_POSITION_METADATA", "true|false",
-	    T_BOOL, F(position_metadata), "false", 0, 0,
-	    "add \"seq\" and \"timestamp\" to each position",
-	    RS_PROG_SIMULATOR},
-	{"tiles", 0, "ROUTESIM_TILES", "URL", T_STR, F(tiles), NULL, 0, 0,
-	    "map tiles, a {z}/{x}/{y} URL template (none: plain background)",
-	    RS_PROG_TRACKER},
-	{"tiles-attribution", 0, "ROUTESIM_TILES_ATTRIBUTION", "TEXT", T_STR,
-	    F(tiles_attribution), NULL, 0, 0,
-	    "attribution shown with the tiles (their licence requires it)",
-	    RS_PROG_TRACKER},
-	{"history", 0, "ROUTESIM_TRACKER_HISTORY", "N", T_UINT, F(history),
-	    "1000", 0, 10000000,
-	    "at start, read the newest N messages of each partition",
-	    RS_PROG_TRACKER},
-	{"max-vehicles", 0, "ROUTESIM_MAX_VEHICLES", "N", T_UINT,
-	    F(max_vehicles), "200000", 1, 100000000,
-	    "vehicles tracked at once (the least recently moved go first)",
-	    RS_PROG_TRACKER},
-	{"max-browsers", 0, "ROUTESIM_MAX_BROWSERS", "N", T_UINT,
-	    F(max_browsers), "256", 1, 100000,
-	    "browsers connected at once (more are refused)", RS_PROG_TRACKER},
-	{"log-level", 0, "ROUTESIM_LOG_LEVEL", "error|warn|info|debug",
-	    T_LOGLEVEL, F(log_level), "info", 0, 0,
-	    "least severe level logged", 0},
-	{"log-format", 0, "ROUTESIM_LOG_FORMAT", "text|json", T_LOGFORMAT,
-	    F(log_format), "text", 0, 0, "log line format", 0},
-	{"env-file", 0, "ROUTESIM_ENV_FILE", "FILE", T_STR, F(env_file),
-	    ".env", 0, 0, "godotenv file read at startup (missing is fine)", 0},
-	{NULL, 0, "security.protocol", NULL, T_KAFKA, 0, NULL, 0, 0,
-	    "librdkafka security.protocol (e.g. SASL_SSL)", 0},
-	{NULL, 0, "sasl.mechanisms", NULL, T_KAFKA, 0, NULL, 0, 0,
-	    "librdkafka sasl.mechanisms (e.g. PLAIN)", 0},
-	{NULL, 0, "sasl.username", NULL, T_KAFKA, 0, NULL, 0, 0,
-	    "librdkafka sasl.username", 0},
-	{NULL, 0, "sasl.password", NULL, T_KAFKA, 0, NULL, 0, 0,
-	    "librdkafka sasl.password", 0},
-	{NULL, 0, "ssl.key.password", NULL, T_KAFKA, 0, NULL, 0, 0,
-	    "librdkafka ssl.key.password", 0},
-	{NULL, 0, "ssl.keystore.password", NULL, T_KAFKA, 0, NULL, 0, 0,
-	    "librdkafka ssl.keystore.password", 0},
-};
-
-#define NSETTINGS RS_NELEM(rs__settings)
-const size_t rs__nsettings = NSETTINGS;
-_Static_assert(NSETTINGS <= RS_NSETTINGS_MAX, "raise RS_NSETTINGS_MAX");
 
 /* Options that select a mode rather than set a value. */
 enum {
@@ -200,12 +112,68 @@ parse_uint(const char *v, unsigned min, unsigned max, unsigned *out)
 	return 0;
 }
 
+/* Sets an unsigned setting (T_MS, T_UINT) within its bounds. */
+static int
+set_uint(struct rs_config *cfg, const struct rs__setting *s,
+    const char *label, const char *value, char *err, size_t errlen)
+{
+	unsigned *field = (unsigned *)(void *)((char *)cfg + s->off);
+
+	if (parse_uint(value, s->min, s->max, field) == 0)
+		return 0;
+	return rs_errf(err, errlen, -EINVAL, "%s: invalid value '%s': "
+	    "expected %s from %u to %u", label, value,
+	    s->type == T_MS ? "milliseconds" : "a whole number", s->min,
+	    s->max);
+}
+
+/* Sets a setting that takes one of a few words (T_BOOL, T_ORDER,
+ * T_LOGLEVEL, T_LOGFORMAT).  Returns 0, or -EINVAL with the words it
+ * takes in *expected. */
+static int
+set_word(struct rs_config *cfg, const struct rs__setting *s,
+    const char *value, const char **expected)
+{
+	bool *flag = (bool *)(void *)((char *)cfg + s->off);
+
+	switch (s->type) {
+	case T_BOOL:
+		*expected = "true or false";
+		if (strcmp(value, "true") == 0 || strcmp(value, "1") == 0)
+			*flag = true;
+		else if (strcmp(value, "false") == 0 || strcmp(value, "0") == 0)
+			*flag = false;
+		else
+			return -EINVAL;
+		return 0;
+	case T_ORDER:
+		*expected = "latlng or lnglat";
+		if (strcmp(value, "latlng") == 0)
+			cfg->position_order = RS_ORDER_LATLNG;
+		else if (strcmp(value, "lnglat") == 0)
+			cfg->position_order = RS_ORDER_LNGLAT;
+		else
+			return -EINVAL;
+		return 0;
+	case T_LOGLEVEL:
+		*expected = "error, warn, info or debug";
+		return rs_log_level_parse(value, &cfg->log_level);
+	case T_LOGFORMAT:
+		*expected = "text or json";
+		return rs_log_format_parse(value, &cfg->log_format);
+	default:
+		*expected = "a value";
+		return -EINVAL;
+	}
+}
+
 static int
 apply(struct rs_config *cfg, size_t idx, const char *value,
     enum rs_source src, char *err, size_t errlen)
 {
 	const struct rs__setting *s = &rs__settings[idx];
-	char *base = (char *)cfg, label[96];
+	const char *expected;
+	char label[96];
 	char **str;
 	int rc = 0;
 
@@ -217,60 +185,23 @@ apply(struct rs_config *cfg, size_t idx, const char *value,
 
 	switch (s->type) {
 	case T_STR:
-		str = (char **)(void *)(base + s->off);
+		str = (char **)(void *)((char *)cfg + s->off);
 		free(*str);
 		if ((*str = strdup(value)) == NULL)
 			return -ENOMEM;
 		break;
 	case T_MS:
-		if (parse_uint(value, s->min, s->max,
-		    (unsigned *)(void *)(base + s->off)) != 0)
-			return rs_errf(err, errlen, -EINVAL,
-			    "%s: invalid value '%s': expected milliseconds "
-			    "from %u to %u", label, value, s->min, s->max);
-		break;
 	case T_UINT:
-		if (parse_uint(value, s->min, s->max,
-		    (unsigned *)(void *)(base + s->off)) != 0)
-			return rs_errf(err, errlen, -EINVAL,
-			    "%s: invalid value '%s': expected a whole number "
-			    "from %u to %u", label, value, s->min, s->max);
-		break;
-	case T_BOOL:
-		if (strcmp(value, "true") == 0 || strcmp(value, "1") == 0)
-			*(bool *)(void *)(base + s->off) = true;
-		else if (strcmp(value, "false") == 0 || strcmp(value, "0") == 0)
-			*(bool *)(void *)(base + s->off) = false;
-		else
-			return rs_errf(err, errlen, -EINVAL,
-			    "%s: invalid value '%s': expected true or false",
-			    label, value);
-		break;
-	case T_ORDER:
-		if (strcmp(value, "latlng") == 0)
-			cfg->position_order = RS_ORDER_LATLNG;
-		else if (strcmp(value, "lnglat") == 0)
-			cfg->position_order = RS_ORDER_LNGLAT;
-		else
-			return rs_errf(err, errlen, -EINVAL,
-			    "%s: invalid value '%s': "
-			    "expected latlng or lnglat", label, value);
-		break;
-	case T_LOGLEVEL:
-		if (rs_log_level_parse(value, &cfg->log_level) != 0)
-			return rs_errf(err, errlen, -EINVAL,
-			    "%s: invalid value '%s': "
-			    "expected error, warn, info or debug", label,
-			    value);
-		break;
-	case T_LOGFORMAT:
-		if (rs_log_format_parse(value, &cfg->log_format) != 0)
-			return rs_errf(err, errlen, -EINVAL,
-			    "%s: invalid value '%s': "
-			    "expected text or json", label, value);
+		rc = set_uint(cfg, s, label, value, err, errlen);
 		break;
 	case T_KAFKA:
 		rc = set_kafka_prop(cfg, s->env, value, src);
+		break;
+	default:
+		if (set_word(cfg, s, value, &expected) != 0)
+			return rs_errf(err, errlen, -EINVAL, "%s: invalid "
+			    "value '%s': expected %s", label, value,
+			    expected);
 		break;
 	}
 	if (rc == 0)
@@ -278,18 +209,10 @@ apply(struct rs_config *cfg, size_t idx, const char *value,
 	return rc;
 }
 
-bool
-rs__config_takes(const struct rs_config *cfg, size_t i)
-{
-	return rs__settings[i].only == 0 ||
-	    rs__settings[i].only == cfg->program ||
-	    cfg->program == RS_PROG_SIMULATOR;
-}
-
 static int
 find_env(const struct rs_config *cfg, const char *name, size_t len)
 {
-	for (size_t i = 0; i < NSETTINGS; i++)
+	for (size_t i = 0; i < rs__nsettings; i++)
 		if (rs__config_takes(cfg, i) &&
 		    strlen(rs__settings[i].env) == len &&
 		    strncmp(rs__settings[i].env, name, len) == 0)
@@ -340,7 +263,7 @@ dotenv_cb(void *ud, const char *key, const char *value, unsigned line)
 	/* The file being read cannot name another one: it is chosen by
 	 * --env-file or the environment before it is opened. */
 	if (rs__settings[idx].type == T_STR &&
-	    rs__settings[idx].off == F(env_file)) {
+	    rs__settings[idx].off == offsetof(struct rs_config, env_file)) {
 		log_warnx("%s:%u: %s ignored: only --env-file or the "
 		    "environment names the file to read", ctx->path, line, key);
 		return 0;
@@ -455,25 +378,26 @@ apply_x(struct rs_config *cfg, const char *arg, char *err, size_t errlen)
 	return set_kafka_prop(cfg, name, eq + 1, RS_SRC_FLAG);
 }
 
-static int
-parse_flags(struct rs_config *cfg, int argc, char *const argv[], char *err,
-    size_t errlen)
-{
-	static const struct option fixed[] = {
-		{"help", no_argument, NULL, OPT_HELP},
-		{"version", no_argument, NULL, OPT_VERSION},
-		{"check", no_argument, NULL, OPT_CHECK},
-		{"print-config", no_argument, NULL, OPT_PRINT},
-		{"demo", no_argument, NULL, OPT_DEMO},
-		{"once", no_argument, NULL, OPT_ONCE},
-		{"healthcheck", no_argument, NULL, OPT_HEALTHCHECK},
-	};
-	struct option opts[NSETTINGS + RS_NELEM(fixed) + 1];
-	char shorts[64] = ":X:hVn";
-	size_t n = 0, ns = strlen(shorts);
-	int c, rc;
+/* The long options that select a mode (with -h, -V and -n). */
+static const struct option mode_options[] = {
+	{"help", no_argument, NULL, OPT_HELP},
+	{"version", no_argument, NULL, OPT_VERSION},
+	{"check", no_argument, NULL, OPT_CHECK},
+	{"print-config", no_argument, NULL, OPT_PRINT},
+	{"demo", no_argument, NULL, OPT_DEMO},
+	{"once", no_argument, NULL, OPT_ONCE},
+	{"healthcheck", no_argument, NULL, OPT_HEALTHCHECK},
+};
 
-	for (size_t i = 0; i < NSETTINGS; i++) {
+/* getopt_long()'s long options (ending with a zero entry) and short
+ * options, from the settings the program takes and the mode options. */
+static void
+build_options(const struct rs_config *cfg, struct option *opts,
+    char *shorts)
+{
+	size_t n = 0, ns = strlen(shorts);
+
+	for (size_t i = 0; i < rs__nsettings; i++) {
 		if (rs__settings[i].flag == NULL || !rs__config_takes(cfg, i))
 			continue;
 		opts[n++] = (struct option){rs__settings[i].flag,
@@ -484,66 +408,59 @@ parse_flags(struct rs_config *cfg, int argc, char *const argv[], char *err,
 		}
 	}
 	shorts[ns] = '\0';
-	memcpy(&opts[n], fixed, sizeof(fixed));
-	n += RS_NELEM(fixed);
+	memcpy(&opts[n], mode_options, sizeof(mode_options));
+	n += RS_NELEM(mode_options);
 	opts[n] = (struct option){NULL, 0, NULL, 0};
+}
 
-	optind = 0;	/* glibc: full reinitialisation, for tests */
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, shorts, opts, NULL)) != -1) {
-		size_t idx = NSETTINGS;
+/* Takes option c when it selects a mode; false for any other. */
+static bool
+take_mode(struct rs_config *cfg, int c)
+{
+	static const struct {
+		int opt;
+		enum rs_mode mode;
+	} modes[] = {
+		{OPT_HELP, RS_MODE_HELP},
+		{OPT_VERSION, RS_MODE_VERSION},
+		{OPT_CHECK, RS_MODE_CHECK},
+		{OPT_PRINT, RS_MODE_PRINT_CONFIG},
+		{OPT_DEMO, RS_MODE_DEMO},
+		{OPT_HEALTHCHECK, RS_MODE_HEALTHCHECK},
+	};
 
-		switch (c) {
-		case OPT_X:
-			if ((rc = apply_x(cfg, optarg, err, errlen)) != 0)
-				return rc;
-			continue;
-		case OPT_HELP:
-			cfg->mode = RS_MODE_HELP;
-			continue;
-		case OPT_VERSION:
-			cfg->mode = RS_MODE_VERSION;
-			continue;
-		case OPT_CHECK:
-			cfg->mode = RS_MODE_CHECK;
-			continue;
-		case OPT_PRINT:
-			cfg->mode = RS_MODE_PRINT_CONFIG;
-			continue;
-		case OPT_DEMO:
-			cfg->mode = RS_MODE_DEMO;
-			continue;
-		case OPT_ONCE:
-			cfg->once = true;
-			continue;
-		case OPT_HEALTHCHECK:
-			cfg->mode = RS_MODE_HEALTHCHECK;
-			continue;
-		case ':':
-			return rs_errf(err, errlen, -EINVAL,
-			    "%s: missing value", argv[optind - 1]);
-		case '?':
-			if (optopt != 0)
-				return rs_errf(err, errlen, -EINVAL,
-				    "unknown flag -%c", optopt);
-			return rs_errf(err, errlen, -EINVAL, "unknown flag %s",
-			    argv[optind - 1]);
-		default:
-			if (c >= OPT_SETTING_BASE)
-				idx = (size_t)(c - OPT_SETTING_BASE);
-			else
-				for (idx = 0; idx < NSETTINGS; idx++)
-					if (rs__settings[idx].shortopt == c)
-						break;
-			break;
-		}
-		if (idx >= NSETTINGS)
-			return rs_errf(err, errlen, -EINVAL, "unknown flag -%c",
-			    c);
-		if ((rc = apply(cfg, idx, optarg, RS_SRC_FLAG, err,
-		    errlen)) != 0)
-			return rc;
+	if (c == OPT_ONCE) {
+		cfg->once = true;
+		return true;
 	}
+	for (size_t i = 0; i < RS_NELEM(modes); i++)
+		if (modes[i].opt == c) {
+			cfg->mode = modes[i].mode;
+			return true;
+		}
+	return false;
+}
+
+/* The setting getopt_long() returned c for; rs__nsettings for none. */
+static size_t
+setting_of(int c)
+{
+	size_t idx;
+
+	if (c >= OPT_SETTING_BASE)
+		return (size_t)(c - OPT_SETTING_BASE);
+	for (idx = 0; idx < rs__nsettings; idx++)
+		if (rs__settings[idx].shortopt == c)
+			break;
+	return idx;
+}
+
+/* What follows the flags: route names with --demo, nothing otherwise;
+ * and the flags that only go with a mode. */
+static int
+check_operands(struct rs_config *cfg, int argc, char *const argv[],
+    char *err, size_t errlen)
+{
 	if (optind < argc) {
 		if (cfg->mode != RS_MODE_DEMO)
 			return rs_errf(err, errlen, -EINVAL,
@@ -561,12 +478,51 @@ parse_flags(struct rs_config *cfg, int argc, char *const argv[], char *err,
 	return 0;
 }
 
+static int
+parse_flags(struct rs_config *cfg, int argc, char *const argv[], char *err,
+    size_t errlen)
+{
+	struct option opts[RS_NSETTINGS_MAX + RS_NELEM(mode_options) + 1];
+	char shorts[64] = ":X:hVn";
+	size_t idx;
+	int c, rc;
+
+	build_options(cfg, opts, shorts);
+	optind = 0;	/* glibc: full reinitialisation, for tests */
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, shorts, opts, NULL)) != -1) {
+		if (take_mode(cfg, c))
+			continue;
+		if (c == OPT_X) {
+			if ((rc = apply_x(cfg, optarg, err, errlen)) != 0)
+				return rc;
+			continue;
+		}
+		if (c == ':')
+			return rs_errf(err, errlen, -EINVAL,
+			    "%s: missing value", argv[optind - 1]);
+		if (c == '?' && optopt != 0)
+			return rs_errf(err, errlen, -EINVAL,
+			    "unknown flag -%c", optopt);
+		if (c == '?')
+			return rs_errf(err, errlen, -EINVAL, "unknown flag %s",
+			    argv[optind - 1]);
+		if ((idx = setting_of(c)) >= rs__nsettings)
+			return rs_errf(err, errlen, -EINVAL, "unknown flag -%c",
+			    c);
+		if ((rc = apply(cfg, idx, optarg, RS_SRC_FLAG, err,
+		    errlen)) != 0)
+			return rc;
+	}
+	return check_operands(cfg, argc, argv, err, errlen);
+}
+
 static enum rs_source
 env_file_source(const struct rs_config *cfg)
 {
-	for (size_t i = 0; i < NSETTINGS; i++)
+	for (size_t i = 0; i < rs__nsettings; i++)
 		if (rs__settings[i].type == T_STR &&
-		    rs__settings[i].off == F(env_file))
+		    rs__settings[i].off == offsetof(struct rs_config, env_file))
 			return cfg->sources[i];
 	return RS_SRC_DEFAULT;
 }
@@ -579,7 +535,7 @@ rs_config_load(struct rs_config *cfg, enum rs_program program, int argc,
 
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->program = program;
-	for (size_t i = 0; i < NSETTINGS; i++) {
+	for (size_t i = 0; i < rs__nsettings; i++) {
 		if (rs__settings[i].def == NULL || !rs__config_takes(cfg, i))
 			continue;
 		if ((rc = apply(cfg, i, rs__settings[i].def, RS_SRC_DEFAULT,
@@ -603,7 +559,7 @@ rs_config_free(struct rs_config *cfg)
 {
 	char *base = (char *)cfg;
 
-	for (size_t i = 0; i < NSETTINGS; i++) {
+	for (size_t i = 0; i < rs__nsettings; i++) {
 		if (rs__settings[i].type != T_STR)
 			continue;
 		free(*(char **)(void *)(base + rs__settings[i].off));

@@ -45,8 +45,8 @@ usage_modes(FILE *out, enum rs_program program)
 	fprintf(out, "\nModes:\n");
 	if (program == RS_PROG_SIMULATOR)
 		fprintf(out, "  %-40s %s\n  %-40s %s\n",
-		    "    --demo [ROUTE...]", "run with an in-process mock Kafka "
-		    "and the live map (routes 1 2 3 by default)",
+		    "    --demo [ROUTE...]", "run with an in-process mock "
+		    "Kafka and the live map (routes 1 2 3 by default)",
 		    "    --once", "with --demo: print the positions, exit when "
 		    "the routes end");
 	fprintf(out,

@@ -1,8 +1,7 @@
 /*
- * delivery.c - delivery timers, ticks and lifetime.
+ * delivery.c - one delivery: its schedule, ticks, reports and lifetime
+ * (the scheduler that keeps them all is sched.c; see routesim/sched.h).
  */
-#include "routesim/delivery.h"
-
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,68 +11,7 @@
 #include "routesim/log.h"
 #include "routesim/metrics.h"
 #include "routesim/position.h"
-
-struct rs_delivery {
-	uv_timer_t timer;		/* timer.data = this */
-	struct rs_sched *sched;
-	struct rs_route *route;
-	const char *prefix;		/* {"routeId":..,"position": */
-	size_t prefix_len;
-	const char *key;		/* clientId */
-	size_t key_len;
-	int32_t partition;		/* of the request */
-	int64_t offset;
-	uint64_t t0;			/* loop time position 0 was due, ms */
-	int64_t wall0;			/* the same, ms since the epoch */
-	uint32_t next;			/* index of the next position */
-	uint32_t acked;			/* positions 0..acked-1 acknowledged */
-	uint32_t inflight;		/* produced, not yet reported */
-	bool closed, failed;
-	bool refused;			/* the topic refused a position */
-	struct rs_delivery_list *list;	/* active, paused or NULL */
-	struct rs_delivery *list_prev, *list_next;	/* in list */
-	char text[];			/* key, NUL, then prefix */
-};
-
-static void
-list_add(struct rs_delivery_list *l, struct rs_delivery *d)
-{
-	d->list = l;
-	d->list_prev = NULL;
-	d->list_next = l->head;
-	if (l->head != NULL)
-		l->head->list_prev = d;
-	l->head = d;
-}
-
-static void
-list_del(struct rs_delivery *d)
-{
-	if (d->list == NULL)
-		return;
-	if (d->list_prev != NULL)
-		d->list_prev->list_next = d->list_next;
-	else
-		d->list->head = d->list_next;
-	if (d->list_next != NULL)
-		d->list_next->list_prev = d->list_prev;
-	d->list = NULL;
-	d->list_prev = d->list_next = NULL;
-}
-
-void
-rs_sched_init(struct rs_sched *s, uv_loop_t *loop, struct rs_kafka *k,
-    unsigned interval_ms, unsigned progress_every, bool metadata,
-    const struct rs_sched_hooks *hooks)
-{
-	memset(s, 0, sizeof(*s));
-	s->loop = loop;
-	s->kafka = k;
-	s->interval_ms = interval_ms;
-	s->progress_every = progress_every ? progress_every : 1;
-	s->metadata = metadata;
-	s->hooks = *hooks;
-}
+#include "sched-int.h"
 
 static struct rs_delivery_state
 state_of(const struct rs_delivery *d)
@@ -125,28 +63,15 @@ on_closed(uv_handle_t *h)
 	maybe_free(d);
 }
 
-/* Ends a delivery: no more ticks; freed once its reports are in. */
-static void
-end(struct rs_delivery *d)
+void
+rs__delivery_end(struct rs_delivery *d)
 {
-	list_del(d);
+	rs__list_del(d);
 	rs_metrics.deliveries_active--;
 	uv_close((uv_handle_t *)&d->timer, on_closed);
 }
 
 static void on_tick(uv_timer_t *t);
-
-/*
- * The loop's clock read now.  uv_now() is the time the current loop
- * iteration started; after a busy stretch of that iteration it is
- * behind, and a schedule anchored on it would put every later position
- * early by as much.  Same clock as uv_now(), so timer arithmetic holds.
- */
-static uint64_t
-now_ms(void)
-{
-	return uv_hrtime() / 1000000;
-}
 
 /* Makes position d->next due at loop time now. */
 static void
@@ -170,7 +95,7 @@ schedule(struct rs_delivery *d)
 	if (rc != 0) {	/* only on a closing handle: a bug */
 		log_warnx("delivery timer: %s", uv_strerror(rc));
 		d->failed = true;
-		end(d);
+		rs__delivery_end(d);
 	}
 }
 
@@ -187,7 +112,7 @@ refused(struct rs_delivery *d, const char *why)
 
 	d->refused = true;
 	if (d->list != NULL)	/* not ended yet */
-		end(d);
+		rs__delivery_end(d);
 	s->hooks.refused(s->hooks.ud, why);
 }
 
@@ -215,8 +140,8 @@ tick(struct rs_delivery *d, uint64_t now)
 	    &refusal);
 	if (rc == -ENOBUFS) {
 		rs_metrics.producer_queue_full++;
-		list_del(d);
-		list_add(&s->paused, d);
+		rs__list_del(d);
+		rs__list_add(&s->paused, d);
 		return;
 	}
 	if (rc == -EPERM) {
@@ -227,7 +152,7 @@ tick(struct rs_delivery *d, uint64_t now)
 	if (rc != 0) {
 		d->failed = true;
 		rs_metrics.positions_failed++;
-		end(d);
+		rs__delivery_end(d);
 		return;
 	}
 	d->inflight++;
@@ -235,7 +160,7 @@ tick(struct rs_delivery *d, uint64_t now)
 	rs_metrics.positions_produced++;
 	rs_metrics_lateness(now > due ? now - due : 0);
 	if (last)
-		end(d);
+		rs__delivery_end(d);
 	else
 		schedule(d);
 }
@@ -243,34 +168,40 @@ tick(struct rs_delivery *d, uint64_t now)
 static void
 on_tick(uv_timer_t *t)
 {
-	tick(t->data, now_ms());
+	tick(t->data, rs__now_ms());
 }
 
-int
-rs_sched_start(struct rs_sched *s, struct rs_route *route,
+/* Grows the scheduler's scratch buffer to need bytes.  0 or -ENOMEM. */
+static int
+reserve(struct rs_sched *s, size_t need)
+{
+	char *b;
+
+	if (need <= s->bufcap)
+		return 0;
+	if ((b = realloc(s->buf, need)) == NULL)
+		return -ENOMEM;
+	s->buf = b;
+	s->bufcap = need;
+	return 0;
+}
+
+struct rs_delivery *
+rs__delivery_new(struct rs_sched *s, struct rs_route *route,
     const char *client_id, int32_t partition, int64_t offset,
     uint32_t first)
 {
-	size_t key_len = strlen(client_id), max_prefix, need;
+	size_t key_len = strlen(client_id), max_prefix;
 	struct rs_delivery *d;
-	uint64_t now;
 	char *text;
 	int rc;
 
 	/* One allocation per delivery: a tick reads the struct, its key
 	 * and its prefix together. */
 	max_prefix = rs_position_prefix_size(route->id, client_id);
-	need = max_prefix + RS_PAIR_MAX + RS_SUFFIX_MAX;
-	if (need > s->bufcap) {
-		char *b = realloc(s->buf, need);
-
-		if (b == NULL)
-			goto nomem;
-		s->buf = b;
-		s->bufcap = need;
-	}
-	if ((d = calloc(1, sizeof(*d) + key_len + 1 + max_prefix)) == NULL)
-		goto nomem;
+	if (reserve(s, max_prefix + RS_PAIR_MAX + RS_SUFFIX_MAX) != 0 ||
+	    (d = calloc(1, sizeof(*d) + key_len + 1 + max_prefix)) == NULL)
+		return NULL;
 	text = d->text;
 	memcpy(text, client_id, key_len + 1);
 	d->key = text;
@@ -286,34 +217,55 @@ rs_sched_start(struct rs_sched *s, struct rs_route *route,
 	if ((rc = uv_timer_init(s->loop, &d->timer)) != 0) {
 		log_warnx("delivery timer: %s", uv_strerror(rc));
 		free(d);
-		goto nomem;
+		return NULL;
 	}
 	d->timer.data = d;
 	s->live++;
 	rs_metrics.deliveries_started++;
 	rs_metrics.deliveries_active++;
-	list_add(&s->active, d);
-	if (first >= route->npoints) {	/* resumed after its last point */
-		end(d);
-		return 0;
-	}
-	/* Position `first` goes out now, and the schedule counts from it:
-	 * no timer and no loop turn between a request and its first
-	 * position. */
-	now = now_ms();
-	anchor(d, now);
-	tick(d, now);
-	return 0;
-nomem:
-	rs_route_unref(route);
-	return -ENOMEM;
+	rs__list_add(&s->active, d);
+	return d;
 }
 
 void
-rs_sched_report(struct rs_sched *s, void *opaque, int status,
-    const char *why)
+rs__delivery_send_first(struct rs_delivery *d)
 {
-	struct rs_delivery *d = opaque;
+	uint64_t now;
+
+	if (d->next >= d->route->npoints) {	/* resumed after its last */
+		rs__delivery_end(d);
+		return;
+	}
+	/* No timer and no loop turn between a request and its first
+	 * position. */
+	now = rs__now_ms();
+	anchor(d, now);
+	tick(d, now);
+}
+
+/* A position was not delivered (status < 0, why says how). */
+static void
+not_delivered(struct rs_delivery *d, int status, const char *why)
+{
+	rs_metrics.positions_failed++;
+	if (status == -EPERM) {
+		refused(d, why);
+		return;
+	}
+	if (!d->failed) {
+		char client[RS_LOG_VALUE_MAX];
+
+		log_warnx("position not delivered: %s route=%s client=%s",
+		    why, d->route->id,
+		    rs_log_value(client, sizeof(client), d->key));
+	}
+	d->failed = true;
+}
+
+void
+rs__delivery_report(struct rs_delivery *d, int status, const char *why)
+{
+	struct rs_sched *s = d->sched;
 	struct rs_delivery_state st;
 
 	d->inflight--;
@@ -325,64 +277,17 @@ rs_sched_report(struct rs_sched *s, void *opaque, int status,
 			st = state_of(d);
 			s->hooks.progress(s->hooks.ud, &st);
 		}
-	} else if (status == -EPERM) {
-		rs_metrics.positions_failed++;
-		refused(d, why);
 	} else if (status != 0) {
-		rs_metrics.positions_failed++;
-		if (!d->failed) {
-			char client[RS_LOG_VALUE_MAX];
-
-			log_warnx("position not delivered: %s route=%s "
-			    "client=%s", why, d->route->id,
-			    rs_log_value(client, sizeof(client), d->key));
-		}
-		d->failed = true;
+		not_delivered(d, status, why);
 	}
 	maybe_free(d);
 }
 
 void
-rs_sched_resume(struct rs_sched *s)
+rs__delivery_resume(struct rs_delivery *d, uint64_t now)
 {
-	struct rs_delivery *d = s->paused.head, *next;
-	uint64_t now = now_ms();
-
-	s->paused.head = NULL;
-	for (; d != NULL; d = next) {
-		next = d->list_next;
-		d->list = NULL;
-		list_add(&s->active, d);
-		/* Shift the schedule by the pause: the next position is due
-		 * now and the cadence is kept, not caught up in a burst. */
-		anchor(d, now);
-		schedule(d);
-	}
-}
-
-size_t
-rs_sched_stop(struct rs_sched *s, int32_t partition)
-{
-	struct rs_delivery_list *lists[] = {&s->active, &s->paused};
-	size_t n = 0;
-
-	for (size_t i = 0; i < 2; i++) {
-		struct rs_delivery *d = lists[i]->head, *next;
-
-		for (; d != NULL; d = next) {
-			next = d->list_next;
-			if (partition >= 0 && d->partition != partition)
-				continue;
-			end(d);
-			n++;
-		}
-	}
-	return n;
-}
-
-void
-rs_sched_free(struct rs_sched *s)
-{
-	free(s->buf);
-	s->buf = NULL;
+	/* Shift the schedule by the pause: the next position is due now
+	 * and the cadence is kept, not caught up in a burst. */
+	anchor(d, now);
+	schedule(d);
 }

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <uv.h>
 
+#include "routesim/array.h"
 #include "routesim/daemon.h"
 #include "routesim/http.h"
 #include "routesim/kafka.h"
@@ -343,38 +344,30 @@ plan_routes(struct demo *dm, const char *const *ids, size_t n)
 	return 0;
 }
 
-int
-rs_demo_run(struct rs_config *cfg)
+/*
+ * The mock cluster and its topics, cfg's bootstrap servers pointed at
+ * it, and where it is on stdout.  0, or -1 (said on stderr when there is
+ * something to say); the caller stops the cluster either way.
+ */
+static int
+start_broker(struct demo *dm)
 {
-	const char *const *ids = cfg->ndemo_routes ? cfg->demo_routes :
-	    default_routes;
-	size_t nids = cfg->ndemo_routes ? cfg->ndemo_routes : 3;
-	struct demo dm;
-	char err[512];
+	struct rs_config *cfg = dm->cfg;
+	const char *topics[] = {cfg->read_topic, cfg->produce_topic,
+	    cfg->progress_topic};
+	char err[512] = "";
 	char *bootstraps;
 	int rc;
 
-	memset(&dm, 0, sizeof(dm));
-	dm.cfg = cfg;
-	if (plan_routes(&dm, ids, nids) != 0) {
-		free(dm.seen);
-		return 1;
-	}
-	if (rs_mock_start(&dm.mock, 1, err, sizeof(err)) != 0 ||
-	    rs_mock_topic(&dm.mock, cfg->read_topic, DEMO_PARTITIONS) != 0 ||
-	    rs_mock_topic(&dm.mock, cfg->produce_topic, DEMO_PARTITIONS) != 0 ||
-	    rs_mock_topic(&dm.mock, cfg->progress_topic, DEMO_PARTITIONS) !=
-	    0) {
+	rc = rs_mock_start(&dm->mock, 1, err, sizeof(err));
+	for (size_t i = 0; rc == 0 && i < RS_NELEM(topics); i++)
+		rc = rs_mock_topic(&dm->mock, topics[i], DEMO_PARTITIONS);
+	if (rc != 0) {
 		fprintf(stderr, "routesim: --demo: mock cluster: %s\n", err);
-		rs_mock_stop(&dm.mock);
-		free(dm.seen);
-		return 1;
+		return -1;
 	}
-	if ((bootstraps = strdup(rs_mock_bootstraps(&dm.mock))) == NULL) {
-		rs_mock_stop(&dm.mock);
-		free(dm.seen);
-		return 1;
-	}
+	if ((bootstraps = strdup(rs_mock_bootstraps(&dm->mock))) == NULL)
+		return -1;
 	free(cfg->bootstrap_servers);
 	cfg->bootstrap_servers = bootstraps;
 	printf("mock Kafka broker at %s (in this process, memory only)\n",
@@ -385,7 +378,86 @@ rs_demo_run(struct rs_config *cfg)
 		    "watch positions: kcat -C -b %s -t %s\n", bootstraps,
 		    cfg->read_topic, bootstraps, cfg->produce_topic);
 	fflush(stdout);
+	return 0;
+}
 
+/* On the loop: the watch of the position topic, the daemon, the map
+ * (unless --once) and the demo's requests.  dm->exit_code says how it
+ * went; the loop must run in any case, to close what was opened. */
+static void
+start_demo(struct demo *dm)
+{
+	struct rs_config *cfg = dm->cfg;
+	char err[512];
+
+	dm->exit_code = 1;
+	if (start_watch(dm, err, sizeof(err)) != 0) {
+		fprintf(stderr, "routesim: --demo: %s\n", err);
+		return;
+	}
+	/* The map serves on --http-listen; the daemon's own /metrics would
+	 * want the same port, so it has none. */
+	dm->daemon_cfg = *cfg;
+	if (!cfg->once)
+		dm->daemon_cfg.http_listen = NULL;
+	if (rs_daemon_start(&dm->daemon, &dm->loop, &dm->daemon_cfg,
+	    on_daemon_stopped, dm, err, sizeof(err)) != 0) {
+		fprintf(stderr, "routesim: %s\n", err);
+		rs_kafka_watch_close(&dm->wwatch, NULL);
+		rs_kafka_watch_close(&dm->mwatch, NULL);
+		return;
+	}
+	dm->running = 1;
+	(void)rs_signals_start(&dm->signals, &dm->loop, on_signal, dm);
+	dm->exit_code = 0;
+	if (!cfg->once && start_map(dm) != 0)
+		demo_stop(dm, 1);
+	for (size_t i = 0; i < dm->nseen && !dm->stopping; i++)
+		if (send_request(dm, dm->seen[i].route,
+		    dm->seen[i].client) != 0)
+			demo_stop(dm, 1);
+}
+
+/* After the loop: what lives outside it. */
+static void
+free_demo(struct demo *dm)
+{
+	rs_http_free(&dm->daemon.http);	/* lws frees only now (web.h) */
+	rs_tracker_free(&dm->tracker);
+	if (dm->wq != NULL)
+		rd_kafka_queue_destroy(dm->wq);
+	if (dm->mq != NULL)
+		rd_kafka_queue_destroy(dm->mq);
+	if (dm->watch != NULL) {
+		rd_kafka_consumer_close(dm->watch);
+		rd_kafka_destroy(dm->watch);
+	}
+	rs_mock_stop(&dm->mock);
+	if (uv_loop_close(&dm->loop) != 0)
+		log_warnx("demo: loop closed with handles still open");
+	free(dm->seen);
+}
+
+int
+rs_demo_run(struct rs_config *cfg)
+{
+	const char *const *ids = cfg->ndemo_routes ? cfg->demo_routes :
+	    default_routes;
+	size_t nids = cfg->ndemo_routes ? cfg->ndemo_routes : 3;
+	struct demo dm;
+	int rc;
+
+	memset(&dm, 0, sizeof(dm));
+	dm.cfg = cfg;
+	if (plan_routes(&dm, ids, nids) != 0) {
+		free(dm.seen);
+		return 1;
+	}
+	if (start_broker(&dm) != 0) {
+		rs_mock_stop(&dm.mock);
+		free(dm.seen);
+		return 1;
+	}
 	if ((rc = uv_loop_init(&dm.loop)) != 0) {
 		fprintf(stderr, "routesim: uv_loop_init: %s\n",
 		    uv_strerror(rc));
@@ -393,48 +465,10 @@ rs_demo_run(struct rs_config *cfg)
 		free(dm.seen);
 		return 1;
 	}
-	dm.exit_code = 1;
-	if (start_watch(&dm, err, sizeof(err)) != 0) {
-		fprintf(stderr, "routesim: --demo: %s\n", err);
-		goto out;
-	}
-	/* The map serves on --http-listen; the daemon's own /metrics would
-	 * want the same port, so it has none. */
-	dm.daemon_cfg = *cfg;
-	if (!cfg->once)
-		dm.daemon_cfg.http_listen = NULL;
-	if (rs_daemon_start(&dm.daemon, &dm.loop, &dm.daemon_cfg,
-	    on_daemon_stopped, &dm, err, sizeof(err)) != 0) {
-		fprintf(stderr, "routesim: %s\n", err);
-		rs_kafka_watch_close(&dm.wwatch, NULL);
-		rs_kafka_watch_close(&dm.mwatch, NULL);
-		goto out;
-	}
-	dm.running = 1;
-	(void)rs_signals_start(&dm.signals, &dm.loop, on_signal, &dm);
-	dm.exit_code = 0;
-	if (!cfg->once && start_map(&dm) != 0)
-		demo_stop(&dm, 1);
-	for (size_t i = 0; i < dm.nseen && !dm.stopping; i++)
-		if (send_request(&dm, dm.seen[i].route, dm.seen[i].client) != 0)
-			demo_stop(&dm, 1);
-out:
-	/* Returns once every handle is closed; uv_loop_close() below says
-	 * if one is not. */
+	start_demo(&dm);
+	/* Returns once every handle is closed; uv_loop_close() in
+	 * free_demo() says if one is not. */
 	uv_run(&dm.loop, UV_RUN_DEFAULT);
-	rs_http_free(&dm.daemon.http);	/* lws frees only now (web.h) */
-	rs_tracker_free(&dm.tracker);
-	if (dm.wq != NULL)
-		rd_kafka_queue_destroy(dm.wq);
-	if (dm.mq != NULL)
-		rd_kafka_queue_destroy(dm.mq);
-	if (dm.watch != NULL) {
-		rd_kafka_consumer_close(dm.watch);
-		rd_kafka_destroy(dm.watch);
-	}
-	rs_mock_stop(&dm.mock);
-	if (uv_loop_close(&dm.loop) != 0)
-		log_warnx("demo: loop closed with handles still open");
-	free(dm.seen);
+	free_demo(&dm);
 	return dm.exit_code;
 }

@@ -164,42 +164,87 @@ wait_fd(int fd, short events, const struct timespec *deadline)
 	return n == 0 ? -ETIMEDOUT : 0;
 }
 
+/* The address to probe a listener on: a wildcard one is reached on
+ * loopback. */
+static int
+probe_address(const char *listen, struct sockaddr_storage *addr)
+{
+	struct sockaddr_in *v4 = (struct sockaddr_in *)addr;
+	struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)addr;
+	int rc;
+
+	if ((rc = rs_http_parse_listen(listen, addr, NULL, 0)) != 0)
+		return rc;
+	if (addr->ss_family == AF_INET && v4->sin_addr.s_addr == INADDR_ANY)
+		v4->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (addr->ss_family == AF_INET6 &&
+	    IN6_IS_ADDR_UNSPECIFIED(&v6->sin6_addr))
+		v6->sin6_addr = in6addr_loopback;
+	return 0;
+}
+
+/* The monotonic time ms milliseconds from now. */
+static void
+deadline_in(struct timespec *deadline, int ms)
+{
+	clock_gettime(CLOCK_MONOTONIC, deadline);
+	deadline->tv_sec += ms / 1000;
+	deadline->tv_nsec += (long)(ms % 1000) * 1000000;
+	if (deadline->tv_nsec >= 1000000000) {
+		deadline->tv_sec++;
+		deadline->tv_nsec -= 1000000000;
+	}
+}
+
+/* Reads the status line of the answer on fd: the status, or a negative
+ * code. */
+static int
+read_status(int fd, const struct timespec *deadline)
+{
+	char resp[64];
+	size_t got = 0;
+	int rc, status = 0;
+
+	while (got < sizeof(resp) - 1) {
+		ssize_t r;
+
+		if ((rc = wait_fd(fd, POLLIN, deadline)) != 0)
+			return rc;
+		if ((r = recv(fd, resp + got, sizeof(resp) - 1 - got, 0)) < 0)
+			return -errno;
+		if (r == 0)
+			break;
+		got += (size_t)r;
+		resp[got] = '\0';
+		if (strstr(resp, "\r\n") != NULL)
+			break;
+	}
+	resp[got] = '\0';
+	return sscanf(resp, "HTTP/1.%*d %d", &status) == 1 ? status : -EPROTO;
+}
+
 int
 rs_http_probe(const char *listen, const char *path, int timeout_ms)
 {
 	struct sockaddr_storage addr;
-	struct sockaddr_in *v4 = (struct sockaddr_in *)&addr;
-	struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&addr;
 	struct timespec deadline;
-	char req[256], resp[64];
-	size_t got = 0;
-	int fd, rc, status = 0, n;
+	char req[256];
+	int fd, rc, n;
 
-	if ((rc = rs_http_parse_listen(listen, &addr, NULL, 0)) != 0)
+	if ((rc = probe_address(listen, &addr)) != 0)
 		return rc;
 	/* The whole request fits req, or nothing is sent. */
 	n = snprintf(req, sizeof(req), "GET %s HTTP/1.0\r\n\r\n", path);
 	if (n < 0 || (size_t)n >= sizeof(req) || path[0] != '/' ||
 	    strpbrk(path, " \r\n") != NULL)
 		return -EINVAL;
-	/* A wildcard listener is reached on loopback. */
-	if (addr.ss_family == AF_INET && v4->sin_addr.s_addr == INADDR_ANY)
-		v4->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (addr.ss_family == AF_INET6 &&
-	    IN6_IS_ADDR_UNSPECIFIED(&v6->sin6_addr))
-		v6->sin6_addr = in6addr_loopback;
-	clock_gettime(CLOCK_MONOTONIC, &deadline);
-	deadline.tv_sec += timeout_ms / 1000;
-	deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
-	if (deadline.tv_nsec >= 1000000000) {
-		deadline.tv_sec++;
-		deadline.tv_nsec -= 1000000000;
-	}
+	deadline_in(&deadline, timeout_ms);
 	if ((fd = socket(addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
 	    SOCK_CLOEXEC, 0)) < 0)
 		return -errno;
 	if (connect(fd, (struct sockaddr *)&addr, addr.ss_family == AF_INET ?
-	    sizeof(*v4) : sizeof(*v6)) != 0 && errno != EINPROGRESS) {
+	    sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6)) != 0 &&
+	    errno != EINPROGRESS) {
 		rc = -errno;
 		goto out;
 	}
@@ -209,24 +254,7 @@ rs_http_probe(const char *listen, const char *path, int timeout_ms)
 		rc = -EIO;	/* a short send of a tiny request: give up */
 		goto out;
 	}
-	while (got < sizeof(resp) - 1) {
-		ssize_t r;
-
-		if ((rc = wait_fd(fd, POLLIN, &deadline)) != 0)
-			goto out;
-		if ((r = recv(fd, resp + got, sizeof(resp) - 1 - got, 0)) < 0) {
-			rc = -errno;
-			goto out;
-		}
-		if (r == 0)
-			break;
-		got += (size_t)r;
-		resp[got] = '\0';
-		if (strstr(resp, "\r\n") != NULL)
-			break;
-	}
-	resp[got] = '\0';
-	rc = sscanf(resp, "HTTP/1.%*d %d", &status) == 1 ? status : -EPROTO;
+	rc = read_status(fd, &deadline);
 out:
 	close(fd);
 	return rc;

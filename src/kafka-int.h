@@ -18,6 +18,9 @@ void rs__kafka_error_cb(rd_kafka_t *rk, int err, const char *reason,
     void *opaque);
 int rs__kafka_new_client(rd_kafka_type_t type, rd_kafka_conf_t *conf,
     rd_kafka_t **out, char *err, size_t errlen);
+/* One of the handles (or the work) rs_kafka_stop() waits for is over;
+ * the last one destroys the clients and calls on_stopped. */
+void rs__kafka_handle_closed(struct rs_kafka *k);
 /* Logs and frees error, if any. */
 void rs__kafka_log_error(const char *what, rd_kafka_error_t *error);
 

@@ -467,8 +467,8 @@ destroy_clients(struct rs_kafka *k, bool leave)
 	k->consumer = k->producer = NULL;
 }
 
-static void
-handle_closed(struct rs_kafka *k)
+void
+rs__kafka_handle_closed(struct rs_kafka *k)
 {
 	if (--k->open_handles > 0)
 		return;
@@ -481,7 +481,7 @@ handle_closed(struct rs_kafka *k)
 static void
 on_deadline_closed(uv_handle_t *h)
 {
-	handle_closed(h->data);
+	rs__kafka_handle_closed(h->data);
 }
 
 static void
@@ -489,7 +489,7 @@ on_pump_closed(uv_handle_t *h)
 {
 	struct rs_kafka_pump *p = h->data;
 
-	handle_closed(p->data);
+	rs__kafka_handle_closed(p->data);
 }
 
 static void
@@ -498,7 +498,7 @@ on_watch_closed(uv_handle_t *h)
 	struct rs_kafka_watch *w = h->data;
 	struct rs_kafka_pump *p = w->data;
 
-	handle_closed(p->data);
+	rs__kafka_handle_closed(p->data);
 }
 
 /* Closes the first n handles that start_handles() opens; with notify,

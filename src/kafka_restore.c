@@ -6,13 +6,18 @@
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "kafka-int.h"
 #include "routesim/array.h"
 #include "routesim/kafka_conf.h"
 #include "routesim/log.h"
+#include "routesim/topics.h"
+
+/* How long a lookup waits for the progress topic's metadata, and how
+ * long it pauses before asking again after a failure. */
+#define LOOKUP_TIMEOUT_MS 5000
+#define LOOKUP_RETRY_MS 1000
 
 /* The errors that say a progress partition does not exist. */
 static bool
@@ -39,44 +44,105 @@ restore_end(struct rs_kafka *k, int32_t partition, int err)
 }
 
 /*
- * librdkafka 2.0 reports an assigned partition that the topic does not
- * have as an error event naming it ("TOPIC [N]: ..."), not as a message
- * of that partition: without this the restore would wait for it forever.
- * A partition no longer assigned to the reader has been dealt with
- * already (the event may come more than once).
+ * Which progress partitions exist.  librdkafka 2.0 reports an assigned
+ * partition that the topic does not have only when it learns the
+ * topic's partition count, as an error event of the client whose code
+ * does not say which partition, and not at all when it knew the count
+ * already: without a look of its own, the restore of such a partition
+ * would wait forever.  So the reader keeps the progress topic's partition
+ * count (a topic never loses partitions) and asks the broker again when
+ * a partition at or past it is to be restored, or when such an error
+ * event comes (the topic may be gone).  rd_kafka_metadata() blocks: the
+ * lookup runs on libuv's thread pool, one at a time (it judges every
+ * partition assigned when it ends), and rs_kafka_stop() waits for it as
+ * for a handle.
  */
 static void
-restore_unavailable(struct rs_kafka *k, const char *reason)
+lookup_work(uv_work_t *w)
 {
-	size_t tlen = strlen(k->progress_topic);
+	struct rs_kafka *k = w->data;
+
+	if (k->lookup_retry)
+		uv_sleep(LOOKUP_RETRY_MS);
+	/* Every topic, as the startup check asks: asking creates none. */
+	k->lookup_err = rd_kafka_metadata(k->reader, 1, NULL, &k->lookup_md,
+	    LOOKUP_TIMEOUT_MS);
+}
+
+static void lookup_done(uv_work_t *w, int status);
+
+static void
+lookup_start(struct rs_kafka *k, bool retry)
+{
+	int rc;
+
+	if (k->looking_up)
+		return;		/* the lookup under way judges it too */
+	k->lookup.data = k;
+	k->lookup_md = NULL;
+	k->lookup_err = RD_KAFKA_RESP_ERR_NO_ERROR;
+	k->lookup_retry = retry;
+	if ((rc = uv_queue_work(k->loop, &k->lookup, lookup_work,
+	    lookup_done)) != 0) {
+		log_warnx("progress restore: metadata of %s: %s",
+		    k->progress_topic, uv_strerror(rc));
+		return;
+	}
+	k->looking_up = true;
+	k->open_handles++;	/* rs_kafka_stop() waits for it */
+}
+
+/* Ends the restore of each assigned partition that the progress topic,
+ * with count partitions (or RS_TOPIC_MISSING), lacks. */
+static void
+end_missing(struct rs_kafka *k, int count)
+{
 	rd_kafka_topic_partition_list_t *l = NULL;
 	rd_kafka_resp_err_t err;
-	bool assigned;
-	char *end;
-	long v;
 
-	if (strncmp(reason, k->progress_topic, tlen) != 0 ||
-	    strncmp(reason + tlen, " [", 2) != 0 ||
-	    (v = strtol(reason + tlen + 2, &end, 10)) < 0 || v > INT32_MAX ||
-	    *end != ']') {
-		/* Not the form expected: the partition is unknown, the
-		 * owner is told all the same. */
-		log_debug("progress restore: %s", reason);
+	if (count == RS_TOPIC_MISSING) {
 		k->cbs.on_restore_end(k->ud, -1, -ENOENT);
 		return;
 	}
+	if (count < 0) {
+		log_warnx("progress restore: not authorised to describe %s: "
+		    "its partitions are not checked", k->progress_topic);
+		return;
+	}
+	k->progress_partitions = count;
 	if ((err = rd_kafka_assignment(k->reader, &l)) !=
 	    RD_KAFKA_RESP_ERR_NO_ERROR) {
 		log_warnx("progress restore: %s", rd_kafka_err2str(err));
 		return;
 	}
-	assigned = rd_kafka_topic_partition_list_find(l, k->progress_topic,
-	    (int32_t)v) != NULL;
+	for (int i = 0; i < l->cnt; i++)
+		if (l->elems[i].partition >= count &&
+		    strcmp(l->elems[i].topic, k->progress_topic) == 0)
+			restore_end(k, l->elems[i].partition, -ENOENT);
 	rd_kafka_topic_partition_list_destroy(l);
-	log_debug("progress restore: %s%s", reason, assigned ? "" :
-	    " (no longer restoring)");
-	if (assigned)
-		restore_end(k, (int32_t)v, -ENOENT);
+}
+
+static void
+lookup_done(uv_work_t *w, int status)
+{
+	struct rs_kafka *k = w->data;
+	const struct rd_kafka_metadata *md = k->lookup_md;
+	rd_kafka_resp_err_t err = k->lookup_err;
+
+	k->looking_up = false;
+	k->lookup_md = NULL;
+	if (status == 0 && err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+		end_missing(k, rs_topics_partitions(md, k->progress_topic));
+	} else {
+		log_warnx("progress restore: metadata of %s: %s%s",
+		    k->progress_topic, status != 0 ? uv_strerror(status) :
+		    rd_kafka_err2str(err), k->stopping ? "" : "; asking again");
+		if (!k->stopping)
+			lookup_start(k, true);
+	}
+	if (md != NULL)
+		rd_kafka_metadata_destroy(md);
+	rs__kafka_handle_closed(k);
 }
 
 bool
@@ -84,7 +150,8 @@ rs__kafka_reader_error(struct rs_kafka *k, int err, const char *reason)
 {
 	if (!missing_partition(err))
 		return false;
-	restore_unavailable(k, reason);
+	log_debug("progress restore: %s", reason);
+	lookup_start(k, false);
 	return true;
 }
 
@@ -133,6 +200,8 @@ rs_kafka_restore(struct rs_kafka *k, int32_t partition)
 		rs__kafka_log_error("restore assign", error);
 		return -EIO;
 	}
+	if (partition >= k->progress_partitions)
+		lookup_start(k, false);	/* it may not exist */
 	return 0;
 }
 

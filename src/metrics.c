@@ -54,15 +54,9 @@ rs_metrics_build_info(struct rs_buf *b)
 	    uv_version_string());
 }
 
-void
-rs_metrics_render(struct rs_buf *b, const struct rs_metrics_state *st)
+static void
+render_requests(struct rs_buf *b, const struct rs_metrics *m)
 {
-	const struct rs_metrics *m = &rs_metrics;
-	uint64_t cum = 0;
-
-	rs_metrics_build_info(b);
-	rs_metrics_gauge(b, "routesim_ready", "1 when partitions are assigned and "
-	    "brokers reachable.", st->ready);
 	rs_metrics_counter(b, "routesim_requests_received_total",
 	    "Delivery requests read from the request topic.",
 	    m->requests_received);
@@ -78,20 +72,35 @@ rs_metrics_render(struct rs_buf *b, const struct rs_metrics_state *st)
 	rs_buf_printf(b, "routesim_requests_defaulted_total"
 	    "{field=\"clientId\"} %llu\n",
 	    (unsigned long long)m->requests_defaulted_client_id);
-	rs_metrics_gauge(b, "routesim_deliveries_active", "Deliveries streaming now.",
-	    (double)m->deliveries_active);
-	rs_metrics_gauge(b, "routesim_deliveries_max", "--max-deliveries: at this many "
-	    "deliveries (or requests waiting for their route), requests "
-	    "wait in Kafka.", (double)m->deliveries_max);
-	rs_metrics_gauge(b, "routesim_deliveries_capped", "1 while requests wait "
-	    "because --max-deliveries is reached.", m->capped_since_ns != 0);
-	rs_metrics_header(b, "routesim_deliveries_capped_seconds_total", "counter",
-	    "Time spent with requests waiting for --max-deliveries.");
+}
+
+/* The deliveries now, and --max-deliveries. */
+static void
+render_active(struct rs_buf *b, const struct rs_metrics *m)
+{
+	rs_metrics_gauge(b, "routesim_deliveries_active",
+	    "Deliveries streaming now.", (double)m->deliveries_active);
+	rs_metrics_gauge(b, "routesim_deliveries_max",
+	    "--max-deliveries: at this many deliveries (or requests waiting "
+	    "for their route), requests wait in Kafka.",
+	    (double)m->deliveries_max);
+	rs_metrics_gauge(b, "routesim_deliveries_capped", "1 while requests "
+	    "wait because --max-deliveries is reached.",
+	    m->capped_since_ns != 0);
+	rs_metrics_header(b, "routesim_deliveries_capped_seconds_total",
+	    "counter", "Time spent with requests waiting for "
+	    "--max-deliveries.");
 	rs_buf_printf(b, "routesim_deliveries_capped_seconds_total %.3f\n",
 	    m->capped_seconds + (m->capped_since_ns != 0 ?
 	    (double)(uv_hrtime() - m->capped_since_ns) / 1e9 : 0));
-	rs_metrics_counter(b, "routesim_deliveries_started_total", "Deliveries started.",
-	    m->deliveries_started);
+}
+
+/* How the deliveries began and ended. */
+static void
+render_deliveries(struct rs_buf *b, const struct rs_metrics *m)
+{
+	rs_metrics_counter(b, "routesim_deliveries_started_total",
+	    "Deliveries started.", m->deliveries_started);
 	rs_metrics_counter(b, "routesim_deliveries_resumed_total",
 	    "Deliveries carried on from a progress record.",
 	    m->deliveries_resumed);
@@ -104,6 +113,12 @@ rs_metrics_render(struct rs_buf *b, const struct rs_metrics_state *st)
 	rs_metrics_counter(b, "routesim_deliveries_stopped_total",
 	    "Deliveries stopped before their end (hand-off, shutdown, "
 	    "refused topic).", m->deliveries_stopped);
+}
+
+static void
+render_positions(struct rs_buf *b, const struct rs_metrics *m,
+    const struct rs_metrics_state *st)
+{
 	rs_metrics_counter(b, "routesim_positions_produced_total",
 	    "Positions handed to the producer.", m->positions_produced);
 	rs_metrics_counter(b, "routesim_positions_delivered_total",
@@ -116,6 +131,13 @@ rs_metrics_render(struct rs_buf *b, const struct rs_metrics_state *st)
 	rs_metrics_counter(b, "routesim_producer_queue_full_total",
 	    "Times a delivery paused because the producer queue was full.",
 	    m->producer_queue_full);
+}
+
+static void
+render_lateness(struct rs_buf *b, const struct rs_metrics *m)
+{
+	uint64_t cum = 0;
+
 	rs_metrics_header(b, "routesim_tick_lateness_seconds", "histogram",
 	    "How long after its due time each position was produced.");
 	for (int i = 0; i < RS_LATENESS_BUCKETS; i++) {
@@ -133,6 +155,21 @@ rs_metrics_render(struct rs_buf *b, const struct rs_metrics_state *st)
 	    "routesim_tick_lateness_seconds_count %llu\n",
 	    (double)m->lateness_sum_ms / 1000.0,
 	    (unsigned long long)m->lateness_count);
+}
+
+void
+rs_metrics_render(struct rs_buf *b, const struct rs_metrics_state *st)
+{
+	const struct rs_metrics *m = &rs_metrics;
+
+	rs_metrics_build_info(b);
+	rs_metrics_gauge(b, "routesim_ready", "1 when partitions are "
+	    "assigned and brokers reachable.", st->ready);
+	render_requests(b, m);
+	render_active(b, m);
+	render_deliveries(b, m);
+	render_positions(b, m, st);
+	render_lateness(b, m);
 	rs_metrics_gauge(b, "routesim_event_loop_lag_seconds",
 	    "How late the loop's 500 ms probe timer last fired.",
 	    m->loop_lag_seconds);

@@ -115,33 +115,51 @@ route_free(struct rs_route *r)
 	free(r);
 }
 
-int
-rs_route_parse(const char *buf, size_t len, const char *id,
-    const char *name, enum rs_position_order order, struct rs_route **out,
-    char *err, size_t errlen)
+/* A route of id with room for maxlines points; NULL when out of
+ * memory. */
+static struct rs_route *
+route_new(const char *id, size_t maxlines)
 {
-	struct rs_route *r = NULL;
-	size_t maxlines = 1, pos = 0, off = 0;
-	unsigned line = 0, blank_at = 0;
-	int rc;
+	struct rs_route *r;
 
-	*out = NULL;
-	if (memchr(buf, '\0', len) != NULL)
-		return rs_errf(err, errlen, -EINVAL, "%s: NUL byte in file",
-		    name);
-	for (size_t i = 0; i < len; i++)
-		if (buf[i] == '\n')
-			maxlines++;
-	if ((r = calloc(1, sizeof(*r))) == NULL ||
-	    (r->id = strdup(id)) == NULL ||
+	if ((r = calloc(1, sizeof(*r))) == NULL)
+		return NULL;
+	if ((r->id = strdup(id)) == NULL ||
 	    (r->points = calloc(maxlines, sizeof(*r->points))) == NULL ||
 	    (r->pair_off = malloc((maxlines + 1) * sizeof(uint32_t))) ==
 	    NULL ||
 	    (r->pairs = malloc(maxlines * RS_PAIR_MAX)) == NULL) {
-		rc = -ENOMEM;
-		goto fail;
+		route_free(r);
+		return NULL;
 	}
 	r->refs = 1;
+	return r;
+}
+
+/* The lines of buf, the last one unterminated or empty: no route has
+ * more points. */
+static size_t
+count_lines(const char *buf, size_t len)
+{
+	size_t n = 1;
+
+	for (size_t i = 0; i < len; i++)
+		if (buf[i] == '\n')
+			n++;
+	return n;
+}
+
+/* Reads the points of file name (buf, len) into r, with their pairs
+ * formatted in order. */
+static int
+read_points(struct rs_route *r, const char *buf, size_t len,
+    const char *name, enum rs_position_order order, char *err,
+    size_t errlen)
+{
+	size_t pos = 0, off = 0;
+	unsigned line = 0, blank_at = 0;
+	int rc;
+
 	while (pos < len) {
 		const char *s = buf + pos, *nl = memchr(s, '\n', len - pos);
 		size_t l = nl ? (size_t)(nl - s) : len - pos;
@@ -155,30 +173,44 @@ rs_route_parse(const char *buf, size_t len, const char *id,
 				blank_at = line;
 			continue;
 		}
-		if (blank_at != 0) {
-			rc = rs_errf(err, errlen, -EINVAL,
+		if (blank_at != 0)
+			return rs_errf(err, errlen, -EINVAL,
 			    "%s:%u: blank line inside the route", name,
 			    blank_at);
-			goto fail;
-		}
 		if ((rc = parse_line(s, l, &r->points[r->npoints], name,
 		    line, err, errlen)) != 0)
-			goto fail;
+			return rc;
 		r->pair_off[r->npoints] = (uint32_t)off;
 		off += rs_pair_format(r->points[r->npoints].lat,
 		    r->points[r->npoints].lng, order, r->pairs + off);
 		r->npoints++;
 	}
-	if (r->npoints == 0) {
-		rc = rs_errf(err, errlen, -EINVAL, "%s: no points", name);
-		goto fail;
-	}
+	if (r->npoints == 0)
+		return rs_errf(err, errlen, -EINVAL, "%s: no points", name);
 	r->pair_off[r->npoints] = (uint32_t)off;
+	return 0;
+}
+
+int
+rs_route_parse(const char *buf, size_t len, const char *id,
+    const char *name, enum rs_position_order order, struct rs_route **out,
+    char *err, size_t errlen)
+{
+	struct rs_route *r;
+	int rc;
+
+	*out = NULL;
+	if (memchr(buf, '\0', len) != NULL)
+		return rs_errf(err, errlen, -EINVAL, "%s: NUL byte in file",
+		    name);
+	if ((r = route_new(id, count_lines(buf, len))) == NULL)
+		return -ENOMEM;
+	if ((rc = read_points(r, buf, len, name, order, err, errlen)) != 0) {
+		route_free(r);
+		return rc;
+	}
 	*out = r;
 	return 0;
-fail:
-	route_free(r);
-	return rc;
 }
 
 int

@@ -103,6 +103,23 @@ rs_topics_judge(const struct rs_topic_facts *f, char *msg, size_t msglen,
 	return msg[0] != '\0' ? -EINVAL : 0;
 }
 
+int
+rs_topics_partitions(const struct rd_kafka_metadata *md, const char *name)
+{
+	int n = RS_TOPIC_MISSING;
+
+	for (int i = 0; i < md->topic_cnt; i++) {
+		const rd_kafka_metadata_topic_t *mt = &md->topics[i];
+
+		if (strcmp(mt->topic, name) != 0 ||
+		    mt->err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART)
+			continue;
+		n = mt->err == RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED ?
+		    RS_TOPIC_UNKNOWN : mt->partition_cnt;
+	}
+	return n;
+}
+
 /* ---- The worker (thread pool) ----------------------------------------- */
 
 static void
@@ -131,21 +148,9 @@ read_partitions(struct rs_topics *t, rd_kafka_t *rk)
 			break;
 		nap_ms(200);
 	}
-	for (int r = 0; r < RS_TOPIC_NROLES; r++) {
+	for (int r = 0; r < RS_TOPIC_NROLES; r++)
 		t->partitions[r] = t->name[r][0] == '\0' ? RS_TOPIC_UNUSED :
-		    RS_TOPIC_MISSING;
-		for (int i = 0; i < md->topic_cnt &&
-		    t->partitions[r] != RS_TOPIC_UNUSED; i++) {
-			const rd_kafka_metadata_topic_t *mt = &md->topics[i];
-
-			if (strcmp(mt->topic, t->name[r]) != 0 ||
-			    mt->err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART)
-				continue;
-			t->partitions[r] = mt->err ==
-			    RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED ?
-			    RS_TOPIC_UNKNOWN : mt->partition_cnt;
-		}
-	}
+		    rs_topics_partitions(md, t->name[r]);
 	t->broker = md->orig_broker_id;
 	rd_kafka_metadata_destroy(md);
 	return 0;

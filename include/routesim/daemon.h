@@ -3,7 +3,7 @@
  *
  * Wires the modules together on one loop: the kafka bridge hands each
  * request message to the daemon, which parses it (request.h), finds its
- * route (routes.h) and starts a delivery (delivery.h); delivery reports
+ * route (routes.h) and starts a delivery (sched.h); delivery reports
  * flow back to the scheduler.  Every bad request is logged once, counted
  * by reason and skipped; nothing a request contains can stop the daemon.
  *
@@ -38,11 +38,11 @@
 
 #include "routesim/buf.h"
 #include "routesim/config.h"
-#include "routesim/delivery.h"
 #include "routesim/http.h"
 #include "routesim/kafka.h"
 #include "routesim/partition.h"
 #include "routesim/routes.h"
+#include "routesim/sched.h"
 #include "routesim/topics.h"
 
 struct rs__pending;

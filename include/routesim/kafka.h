@@ -60,7 +60,7 @@ struct rs_kafka_cbs {
 	    const rd_kafka_topic_partition_list_t *parts);
 	/* A record of progress partition p (restore), then its end: err 0,
 	 * or -ENOENT when the progress topic has no such partition
-	 * (partition -1 when librdkafka did not say which). */
+	 * (partition -1 when the topic itself could not be found). */
 	void (*on_restore_record)(void *ud, int32_t partition,
 	    const rd_kafka_message_t *m);
 	void (*on_restore_end)(void *ud, int32_t partition, int err);
@@ -104,7 +104,8 @@ struct rs_kafka {
 	struct rs_kafka_watch cwatch, pwatch, rwatch;
 	struct rs_kafka_pump pump;
 	uv_timer_t deadline;
-	unsigned open_handles;
+	unsigned open_handles;		/* what rs_kafka_stop() waits for:
+					 * handles and a lookup under way */
 	bool full, consuming, stopping, closing_consumer, deadline_hit;
 	bool auth_failed;		/* reported; the daemon stops */
 	size_t undelivered;
@@ -118,6 +119,14 @@ struct rs_kafka {
 	int producer_brokers_up;
 	struct rs_partition_lag *lags;	/* one per assigned partition */
 	size_t nlags, lags_cap;
+	/* Which progress partitions exist (kafka_restore.c): their count
+	 * as last seen, and the lookup that asks the broker on the thread
+	 * pool. */
+	int progress_partitions;
+	uv_work_t lookup;
+	bool looking_up, lookup_retry;
+	const struct rd_kafka_metadata *lookup_md;	/* from the worker */
+	rd_kafka_resp_err_t lookup_err;
 };
 
 /* Creates both clients and starts watching their queues; requests are

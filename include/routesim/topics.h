@@ -56,6 +56,11 @@ struct rs_topic_facts {
 int rs_topics_judge(const struct rs_topic_facts *f, char *msg,
     size_t msglen, char *warn, size_t warnlen);
 
+/* The number of partitions of topic name in metadata md, or
+ * RS_TOPIC_MISSING or RS_TOPIC_UNKNOWN. */
+int rs_topics_partitions(const struct rd_kafka_metadata *md,
+    const char *name);
+
 /* True when a cleanup.policy list ("compact", "delete,compact") holds
  * compact. */
 bool rs_topics_compacted(const char *policy);

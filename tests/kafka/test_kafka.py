@@ -247,6 +247,32 @@ class Seen:
         return out
 
 
+def test_request_partitions_added():
+    """A request partition added while routesim runs, its progress
+    partition not: the restore of the new partition finds it missing
+    (from the progress topic's metadata), and routesim stops with status
+    1 in one line that names it, instead of leaving that partition's
+    requests unserved."""
+    dest = Destinations()
+    try:
+        dest.line_route("r", 3)
+        with kafka_broker.KafkaBroker(VERSION) as broker:
+            readme_topics(broker)
+            # The group sees the new partition within a second.
+            rs = Routesim(broker, dest.path, "-X",
+                          "topic.metadata.refresh.interval.ms=1000")
+            rs.wait_log("assigned partitions=" + READ, timeout=60)
+            broker.topics("--alter", "--topic", READ, "--partitions", "4")
+            rc = rs.wait_exit(60)
+            check(rc == 1, "exit status %d:\n%s" % (rc, rs.log()[-3000:]))
+            want = ("error progress topic %s has no partition 3: it must "
+                    "have as many partitions as %s" % (PROGRESS, READ))
+            check(rs.count(want) == 1, rs.log()[-3000:])
+            check(rs.count("hand-off not settled") == 0, rs.log())
+    finally:
+        dest.close()
+
+
 def metadata_args(interval, *more):
     return ["--position-metadata", "true", "--interval", str(interval),
             *GROUP, *more]

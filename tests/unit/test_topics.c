@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "routesim/array.h"
 #include "routesim/topics.h"
 
 static struct rs_topic_facts
@@ -117,6 +118,35 @@ test_short_buffer(void **state)
 	assert_int_equal(strlen(msg), sizeof(msg) - 1);
 }
 
+/* Partition counts read from metadata as librdkafka returns it. */
+static void
+test_partitions_from_metadata(void **state)
+{
+	rd_kafka_metadata_topic_t topics[] = {
+		{.topic = "req", .partition_cnt = 3},
+		{.topic = "gone", .err = RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART},
+		{.topic = "secret", .partition_cnt = 0,
+		    .err = RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED},
+		/* Another error still reports the partitions. */
+		{.topic = "prog", .partition_cnt = 2,
+		    .err = RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE},
+	};
+	struct rd_kafka_metadata md = {
+		.topic_cnt = (int)RS_NELEM(topics),
+		.topics = topics,
+	};
+
+	(void)state;
+	assert_int_equal(rs_topics_partitions(&md, "req"), 3);
+	assert_int_equal(rs_topics_partitions(&md, "prog"), 2);
+	assert_int_equal(rs_topics_partitions(&md, "gone"), RS_TOPIC_MISSING);
+	assert_int_equal(rs_topics_partitions(&md, "nope"), RS_TOPIC_MISSING);
+	assert_int_equal(rs_topics_partitions(&md, "secret"),
+	    RS_TOPIC_UNKNOWN);
+	md.topic_cnt = 0;
+	assert_int_equal(rs_topics_partitions(&md, "req"), RS_TOPIC_MISSING);
+}
+
 int
 main(void)
 {
@@ -127,6 +157,7 @@ main(void)
 		cmocka_unit_test(test_missing_progress),
 		cmocka_unit_test(test_unknown_is_a_warning),
 		cmocka_unit_test(test_short_buffer),
+		cmocka_unit_test(test_partitions_from_metadata),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

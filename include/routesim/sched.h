@@ -1,5 +1,5 @@
 /*
- * delivery.h - delivery scheduling: one timer per active delivery.
+ * sched.h - the scheduler: every active delivery, one timer each.
  *
  * A delivery streams the points of one route for one client: position k
  * is due at t0 + k * interval, where t0 is when position 0 was (or would
@@ -29,11 +29,15 @@
  * acknowledged), failed (a position failed for good) or stopped (by a
  * hand-off or shutdown, or because the topic refused its positions).
  *
+ * The scheduler (sched.c) keeps the set: the deliveries whose timer runs
+ * and those paused for producer room, the scratch buffer and the hooks;
+ * each delivery's own schedule, ticks and end are in delivery.c.
+ *
  * Ownership: struct rs_sched is embedded by its owner; it owns its
  * deliveries and the route reference each holds.  Loop thread only.
  */
-#ifndef ROUTESIM_DELIVERY_H
-#define ROUTESIM_DELIVERY_H
+#ifndef ROUTESIM_SCHED_H
+#define ROUTESIM_SCHED_H
 
 #include <stdbool.h>
 #include <stddef.h>
