@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "routesim/array.h"
 #include "routesim/follow.h"
 #include "routesim/kafka_conf.h"
 #include "routesim/log.h"
@@ -40,8 +41,8 @@ drain(struct rs_kafka_pump *p)
 			break;
 		t = m->rkt != NULL ? rd_kafka_topic_name(m->rkt) : "";
 		if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-			log_warnx("kafka follower: topic=%s partition=%d: %s", t,
-			    m->partition, rd_kafka_message_errstr(m));
+			log_warnx("kafka follower: topic=%s partition=%d: %s",
+			    t, m->partition, rd_kafka_message_errstr(m));
 		} else {
 			f->brokers_down = false;
 			f->messages++;
@@ -120,13 +121,51 @@ on_checked(struct rs_topics *t, int result, const char *msg)
 	    (long long)f->history);
 }
 
+/* The consumer's configuration: the project's, with no group joined and
+ * nothing committed.  0 or a negative errno with the reason in err. */
+static int
+follower_conf(struct rs_follow *f, const struct rs_config *cfg,
+    rd_kafka_conf_t **out, char *err, size_t errlen)
+{
+	static const char *const props[][2] = {
+		{"enable.auto.commit", "false"},
+		{"auto.offset.reset", "latest"},
+		{"statistics.interval.ms", "0"},
+		{"client.id", "routesim-tracker"},
+	};
+	rd_kafka_conf_t *conf;
+	char why[512], group[512];
+	int rc;
+
+	if ((rc = rs_kafka_conf(cfg, RS_KAFKA_CONSUMER, &conf, err,
+	    errlen)) != 0)
+		return rc;
+	/* assign() wants a group id; this one is never joined. */
+	snprintf(group, sizeof(group), "%s.tracker", cfg->group_id);
+	if (rd_kafka_conf_set(conf, "group.id", group, why, sizeof(why)) !=
+	    RD_KAFKA_CONF_OK)
+		goto bad;
+	for (size_t i = 0; i < RS_NELEM(props); i++)
+		if (rd_kafka_conf_set(conf, props[i][0], props[i][1], why,
+		    sizeof(why)) != RD_KAFKA_CONF_OK)
+			goto bad;
+	rd_kafka_conf_set_opaque(conf, f);
+	rd_kafka_conf_set_log_cb(conf, rs_kafka_log_cb);
+	rd_kafka_conf_set_error_cb(conf, follow_error_cb);
+	*out = conf;
+	return 0;
+bad:
+	rd_kafka_conf_destroy(conf);
+	return rs_errf(err, errlen, -EINVAL, "kafka follower: %s", why);
+}
+
 int
 rs_follow_start(struct rs_follow *f, uv_loop_t *loop,
     const struct rs_config *cfg, int64_t history,
     const struct rs_follow_cbs *cbs, void *ud, char *err, size_t errlen)
 {
 	rd_kafka_conf_t *conf = NULL, *check = NULL;
-	char why[512], group[512];
+	char why[512];
 	int rc;
 
 	memset(f, 0, sizeof(*f));
@@ -136,28 +175,11 @@ rs_follow_start(struct rs_follow *f, uv_loop_t *loop,
 	f->history = history;
 	f->topic[RS_FOLLOW_REQUESTS] = cfg->read_topic;
 	f->topic[RS_FOLLOW_POSITIONS] = cfg->produce_topic;
-	if ((rc = rs_kafka_conf(cfg, RS_KAFKA_CONSUMER, &conf, err, errlen)) != 0)
+	if ((rc = follower_conf(f, cfg, &conf, err, errlen)) != 0)
 		return rc;
-	if ((rc = rs_kafka_conf(cfg, RS_KAFKA_PRODUCER, &check, err, errlen)) != 0)
+	if ((rc = rs_kafka_conf(cfg, RS_KAFKA_PRODUCER, &check, err,
+	    errlen)) != 0)
 		goto fail;
-	/* assign() wants a group id; this one is never joined. */
-	snprintf(group, sizeof(group), "%s.tracker", cfg->group_id);
-	if (rd_kafka_conf_set(conf, "group.id", group, why, sizeof(why)) !=
-	    RD_KAFKA_CONF_OK ||
-	    rd_kafka_conf_set(conf, "enable.auto.commit", "false", why,
-	    sizeof(why)) != RD_KAFKA_CONF_OK ||
-	    rd_kafka_conf_set(conf, "auto.offset.reset", "latest", why,
-	    sizeof(why)) != RD_KAFKA_CONF_OK ||
-	    rd_kafka_conf_set(conf, "statistics.interval.ms", "0", why,
-	    sizeof(why)) != RD_KAFKA_CONF_OK ||
-	    rd_kafka_conf_set(conf, "client.id", "routesim-tracker", why,
-	    sizeof(why)) != RD_KAFKA_CONF_OK) {
-		rc = rs_errf(err, errlen, -EINVAL, "kafka follower: %s", why);
-		goto fail;
-	}
-	rd_kafka_conf_set_opaque(conf, f);
-	rd_kafka_conf_set_log_cb(conf, rs_kafka_log_cb);
-	rd_kafka_conf_set_error_cb(conf, follow_error_cb);
 	if ((f->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, why,
 	    sizeof(why))) == NULL) {
 		rc = rs_errf(err, errlen, -EINVAL, "cannot create kafka "

@@ -197,6 +197,7 @@ rs_tracker_start(struct rs_tracker *t, uv_loop_t *loop,
 	struct rs_fleet_limits limits = {
 		.max_vehicles = cfg->max_vehicles,
 		.linger_ms = RS_TRACKER_LINGER_MS,
+		.stale_ms = cfg->vehicle_timeout_ms,
 	};
 	int rc;
 

@@ -138,6 +138,9 @@ render_metrics(struct rs_tracker *t, struct rs_buf *b)
 	    "Vehicles on the map.", (double)rs_fleet_located(t->fleet));
 	rs_metrics_counter(b, "routesim_tracker_vehicles_evicted_total",
 	    "Vehicles forgotten to stay within --max-vehicles.", fs->evicted);
+	rs_metrics_counter(b, "routesim_tracker_vehicles_timed_out_total",
+	    "Vehicles forgotten after --vehicle-timeout without a position.",
+	    fs->stale);
 	rs_metrics_gauge(b, "routesim_tracker_browsers",
 	    "Browsers connected to the WebSocket.", (double)ws->ws_open);
 	rs_metrics_counter(b, "routesim_tracker_browsers_refused_total",

@@ -89,6 +89,7 @@ struct rs_config {
 	char *tiles_attribution;
 	unsigned history;		/* messages per partition at start */
 	unsigned max_vehicles;
+	unsigned vehicle_timeout_ms;	/* 0: never */
 	unsigned max_browsers;
 
 	struct rs_kafka_prop *kafka_props;

@@ -58,12 +58,6 @@
 /* How close (degrees) a position must be to a route point to match it. */
 #define RS_FLEET_MATCH_EPS 1e-7
 
-/* The tracker's limits: a finished vehicle stays ~10 s (the protocol's
- * figure), a delivery silent for a minute is gone, and room for 100,000
- * deliveries at once and as many lingering. */
-#define RS_FLEET_LINGER_MS 10000
-#define RS_FLEET_STALE_MS 60000
-#define RS_FLEET_MAX_VEHICLES 200000
 /* Tombstones are kept this many generations (10 s of 100 ms frames): a
  * browser further behind gets a snapshot. */
 #define RS_FLEET_KEEP_GENS 100

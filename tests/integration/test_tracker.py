@@ -303,6 +303,46 @@ def test_big_frames():
         dest.close()
 
 
+def test_vehicle_timeout():
+    """A vehicle with no position for --vehicle-timeout leaves the map
+    (an update lists it as removed); one that keeps moving stays."""
+    cluster, dest = setup(n_points=5)
+    try:
+        pts = route_points(dest, "1")
+        t = Tracker(cluster, dest.path, "--vehicle-timeout", "1500")
+        ws = t.ws()
+        json.loads(ws.recv())
+        send(cluster, PRODUCE_TOPIC,
+             [position("quiet", *pts[0]), position("busy", *pts[0])])
+        frames(ws, lambda f: "quiet" in vehicles(f))
+        start = time.time()
+        gone = []
+        for p in pts[1:]:
+            time.sleep(0.5)
+            send(cluster, PRODUCE_TOPIC, [position("busy", *p)])
+            ws.settimeout(0.3)
+            try:
+                while True:
+                    f = json.loads(ws.recv())
+                    gone += f.get("removed", [])
+            except (socket.timeout,
+                    websocket_module().WebSocketTimeoutException):
+                pass
+            if "quiet" in gone:
+                break
+        check(gone == ["quiet"], "removed: %r" % gone)
+        # (start is a little after the tracker read its position)
+        check(time.time() - start >= 1.2, "removed too early")
+        check(t.metric("routesim_tracker_vehicles_timed_out_total") == 1,
+              "timed-out count")
+        check(t.metric("routesim_tracker_vehicles") == 1, "busy stays")
+        ws.close()
+        check(t.stop() == 0, "exit status")
+    finally:
+        cluster.close()
+        dest.close()
+
+
 def test_position_order():
     """--position-order latlng reads [lat, lng] pairs."""
     cluster, dest = setup(n_points=3)
