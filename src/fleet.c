@@ -166,6 +166,15 @@ mark_changed(struct rs_fleet *f, struct vehicle *v)
 	gone_drop(f, v->client_id);
 }
 
+/* A change of more than the place: the route, its length, finished, or
+ * the first position.  Updates then carry the whole vehicle. */
+static void
+mark_shaped(struct rs_fleet *f, struct vehicle *v)
+{
+	v->pub.shape_seq = f->seq + 1;
+	mark_changed(f, v);
+}
+
 void
 rs_fleet_commit(struct rs_fleet *f)
 {
@@ -267,6 +276,7 @@ set_route(struct rs_fleet *f, struct vehicle *v, const char *id)
 	json[n++] = '"';
 	n += rs_json_escape(json + n, rs_json_escape_max(clen),
 	    v->client_id);
+	v->pub.json_id_len = n + 2;	/* ["<clientId>", */
 	memcpy(json + n, "\",\"", 3);
 	n += 3;
 	n += rs_json_escape(json + n, rs_json_escape_max(rlen), id);
@@ -362,7 +372,7 @@ rs_fleet_request(struct rs_fleet *f, const char *client_id,
 	set_finished(f, v, false, now_ms);
 	touch(f, v, now_ms);
 	if (v->pub.located)
-		mark_changed(f, v);
+		mark_shaped(f, v);
 	return 0;
 }
 
@@ -453,9 +463,10 @@ rs_fleet_position(struct rs_fleet *f, const char *client_id,
 	if (finished || v->pub.finished)
 		set_finished(f, v, finished, now_ms);
 	touch(f, v, now_ms);
-	if (!old.located || old.lat != lat || old.lng != lng ||
-	    old.point != k || old.points != v->pub.points ||
+	if (!old.located || old.points != v->pub.points ||
 	    old.finished != finished || new_route)
+		mark_shaped(f, v);
+	else if (old.lat != lat || old.lng != lng || old.point != k)
 		mark_changed(f, v);
 	return 0;
 }

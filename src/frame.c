@@ -1,7 +1,7 @@
 /*
  * frame.c - snapshot and update frames.  Each vehicle keeps its ids and
  * its position already as JSON text (fleet.c), so a frame is copies and
- * two small integers per vehicle, however many connections ask for it.
+ * one or two small integers per vehicle.
  */
 #include "routesim/frame.h"
 
@@ -12,6 +12,26 @@
 
 /* The longest tail of V: ",<u32>,<u32>,false]". */
 #define VEHICLE_TAIL_MAX (1 + 10 + 1 + 10 + 7)
+
+void
+rs_frame_move(struct rs_buf *b, const struct rs_vehicle *v)
+{
+	char *p = rs_buf_reserve(b, v->json_id_len + v->json_pos_len +
+	    1 + 10 + 1);
+	size_t n = 0;
+
+	if (p == NULL)
+		return;
+	memcpy(p, v->json_ids, v->json_id_len);
+	n += v->json_id_len;
+	memcpy(p + n, v->json_pos, v->json_pos_len);
+	n += v->json_pos_len;
+	p[n++] = ',';
+	n += rs_put_u64(p + n, v->point);
+	p[n++] = ']';
+	p[n] = '\0';
+	b->len += n;
+}
 
 void
 rs_frame_vehicle(struct rs_buf *b, const struct rs_vehicle *v)
@@ -41,10 +61,12 @@ rs_frame_vehicle(struct rs_buf *b, const struct rs_vehicle *v)
 	b->len += n;
 }
 
-/* Appends V to a list, with a comma after the first. */
+/* Appends V (or, in an update, M for a vehicle that only moved since the
+ * browser's generation) to a list, with a comma after the first. */
 struct list {
 	struct rs_buf *b;
 	size_t n;
+	uint64_t since;		/* an update's; 0 in a snapshot: all V */
 };
 
 static void
@@ -54,7 +76,10 @@ list_vehicle(const struct rs_vehicle *v, void *arg)
 
 	if (l->n++ > 0)
 		rs_buf_append(l->b, ",", 1);
-	rs_frame_vehicle(l->b, v);
+	if (v->shape_seq <= l->since)
+		rs_frame_move(l->b, v);
+	else
+		rs_frame_vehicle(l->b, v);
 }
 
 static void
@@ -78,7 +103,7 @@ number(struct rs_buf *b, uint64_t v)
 int
 rs_frame_snapshot(struct rs_buf *b, const struct rs_fleet *f)
 {
-	struct list l = {b, 0};
+	struct list l = {b, 0, 0};
 
 	rs_buf_append(b, "{\"type\":\"snapshot\",\"seq\":", 25);
 	number(b, rs_fleet_seq(f));
@@ -91,7 +116,7 @@ rs_frame_snapshot(struct rs_buf *b, const struct rs_fleet *f)
 int
 rs_frame_update(struct rs_buf *b, const struct rs_fleet *f, uint64_t since)
 {
-	struct list l = {b, 0};
+	struct list l = {b, 0, since};
 
 	rs_buf_append(b, "{\"type\":\"update\",\"seq\":", 23);
 	number(b, rs_fleet_seq(f));

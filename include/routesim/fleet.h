@@ -31,7 +31,9 @@
  * most max_vehicles of them: so the changes since any recent generation g
  * are known (rs_fleet_knows_since()), and an update frame from g to the
  * latest state is the vehicles changed after g and the clientIds
- * forgotten after g (and not seen again).  A snapshot carries
+ * forgotten after g (and not seen again); a vehicle whose shape_seq is
+ * at most g only moved since g, and a browser that has g knows the rest
+ * of it.  A snapshot carries
  * rs_fleet_seq(); so does an update, made after rs_fleet_commit().  Both
  * show the latest state, which may include changes of the open
  * generation: the next update repeats those.
@@ -89,9 +91,13 @@ struct rs_vehicle {
 	bool finished;
 	bool located;		/* has had a position */
 	int64_t updated_ms;	/* time of the last request or position */
-	/* The frames' text: ["<clientId>","<routeId>", and "lat,lng". */
+	/* The generation of its last change of more than lat, lng and
+	 * point: its first position, a route, n, finished. */
+	uint64_t shape_seq;
+	/* The frames' text: ["<clientId>","<routeId>", (the first
+	 * json_id_len bytes: ["<clientId>",) and "lat,lng". */
 	const char *json_ids;
-	size_t json_ids_len;
+	size_t json_ids_len, json_id_len;
 	char json_pos[RS_PAIR_MAX];
 	size_t json_pos_len;
 };

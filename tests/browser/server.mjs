@@ -153,7 +153,15 @@ export async function startServer(opts) {
   // `since`: by default the one before it, so a seqStep over 1 is a gap
   // (frames lost); since = the page's seq is a tracker's catch-up frame.
   srv.update = (vehicles, removed = [], seqStep = 1, since = srv.seq + seqStep - 1) => {
-    for (const v of vehicles) srv.fleet.set(v[0], v);
+    for (const v of vehicles) {
+      const had = srv.fleet.get(v[0]);
+      if (v.length === 4) {
+        // A move [id, lat, lng, point]: the stored tuple moves.
+        if (had) srv.fleet.set(v[0], [v[0], had[1], v[1], v[2], v[3], had[5], had[6]]);
+      } else {
+        srv.fleet.set(v[0], v);
+      }
+    }
     for (const id of removed) srv.fleet.delete(id);
     srv.seq += seqStep;
     sendAll({ type: "update", seq: srv.seq, since, vehicles, removed });

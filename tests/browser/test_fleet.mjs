@@ -2,7 +2,7 @@
 //   node --test tests/browser/test_fleet.mjs      (ctest: web_fleet)
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { Fleet, isVehicle, worldX, worldY } from "../../web/src/fleet.js";
+import { Fleet, isMove, isVehicle, worldX, worldY } from "../../web/src/fleet.js";
 
 const v = (id, lat, lng, k, n = 10, fin = false, route = "1") => [id, route, lat, lng, k, n, fin];
 
@@ -67,4 +67,20 @@ test("a snapshot replaces the fleet; updates merge", () => {
   assert.equal(f.vehicles.get("b").point, 2);
   f.update([v("d", 0, 0, 1)], [], 20, cb);
   assert.deepEqual([...f.vehicles.keys()], ["b", "c", "d"]);
+});
+
+test("moves: [id, lat, lng, point] of a known vehicle keeps its route, n and finished", () => {
+  const f = new Fleet(500);
+  const cb = () => {};
+  assert.ok(isMove(["a", 1, 2, 3]));
+  for (const bad of [["a", 1, 2], ["a", "1", 2, 3], [1, 1, 2, 3], ["a", 1, NaN, 3], ["a", 1, 2, 1.5]])
+    assert.equal(isMove(bad), false, JSON.stringify(bad));
+  f.update([v("a", 0, 0, 1, 9, false, "7")], [], 0, cb);
+  assert.equal(f.update([["a", 1, 2, 3]], [], 10, cb), 0);
+  const rec = f.vehicles.get("a");
+  assert.deepEqual([rec.routeId, rec.lat, rec.lng, rec.point, rec.points, rec.finished], ["7", 1, 2, 3, 9, false]);
+  // A move of a vehicle the page does not have: counted, not invented.
+  assert.equal(f.update([["zz", 1, 2, 3], ["a", 1, 3, 4]], [], 20, cb), 1);
+  assert.equal(f.vehicles.has("zz"), false);
+  assert.equal(f.vehicles.get("a").point, 4);
 });

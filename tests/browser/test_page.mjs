@@ -302,6 +302,25 @@ const CASES = {
     check(t.srv.received.length === 0, `page sent ${JSON.stringify(t.srv.received)}`);
   },
 
+  // A move [id, lat, lng, point] moves a vehicle the page has, keeping
+  // its route and length; one of a vehicle it lacks makes it ask for a
+  // snapshot.
+  async moves(t) {
+    t.srv.setFleet([vehicle(t.srv, "m-1", 0, 5)]);
+    await ready(t);
+    const [, , lat, lng, k] = vehicle(t.srv, "m-1", 0, 6);
+    t.srv.update([["m-1", lat, lng, k]]);
+    await pageUntil(t.page, "the move", () => routesimMap.vehicle("m-1").point === 6);
+    const v = await t.page.evaluate(() => routesimMap.vehicle("m-1"));
+    check(v.lat === lat && v.lng === lng && v.routeId === t.srv.routes[0].id &&
+      v.points === t.srv.routes[0].points.length,
+    `moved: ${JSON.stringify(v)}`);
+    check((await t.page.evaluate(() => routesimMap.seqGaps)) === 0, "a move counted as a gap");
+    t.srv.update([["m-2", lat, lng, k]]);
+    await until("the page to ask for a snapshot", () => t.srv.received.includes('{"type":"snapshot"}'));
+    await pageUntil(t.page, "the second snapshot", () => routesimMap.snapshots === 2 && routesimMap.vehicles === 1);
+  },
+
   // Tiles "": a plain background, routes and vehicles drawn, and no
   // request leaves loopback.
   async offline(t) {

@@ -7,8 +7,9 @@
  * located vehicles, an update whose vehicles and removed ids never
  * overlap.  Three model browsers, one behind by one generation, one by
  * two, one by three, apply the updates since what they have (or the
- * snapshot, when the fleet no longer knows): each then shows exactly
- * what a snapshot shows.
+ * snapshot, when the fleet no longer knows): a move (M) only ever comes
+ * for a vehicle the browser has, and each then shows exactly what a
+ * snapshot shows.
  */
 #include <cjson/cJSON.h>
 #include <stddef.h>
@@ -29,9 +30,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define IDS 8			/* clientIds c0 .. c7 */
 #define BROWSERS 3
 
-/* What a browser shows: each vehicle's array as text, by id number. */
+/* What a browser shows: each vehicle's array V, by id number. */
 struct view {
-	char *v[IDS];
+	cJSON *v[IDS];
 };
 
 /* A browser: the generation it has and what it shows. */
@@ -88,7 +89,7 @@ static void
 view_clear(struct view *w)
 {
 	for (size_t i = 0; i < IDS; i++) {
-		free(w->v[i]);
+		cJSON_Delete(w->v[i]);
 		w->v[i] = NULL;
 	}
 }
@@ -115,15 +116,24 @@ view_apply(struct view *w, const char *frame)
 	for (const cJSON *v = vs->child; v != NULL; v = v->next) {
 		size_t i = id_number(v->child->valuestring);
 
-		free(w->v[i]);
-		if ((w->v[i] = cJSON_PrintUnformatted(v)) == NULL)
+		if (cJSON_GetArraySize(v) == 4) {	/* M: lat, lng, k */
+			if (w->v[i] == NULL)
+				abort();	/* a move of a stranger */
+			for (int j = 1; j < 4; j++)
+				cJSON_ReplaceItemInArray(w->v[i], j + 1,
+				    cJSON_Duplicate(cJSON_GetArrayItem(v, j),
+				    1));
+			continue;
+		}
+		cJSON_Delete(w->v[i]);
+		if ((w->v[i] = cJSON_Duplicate(v, 1)) == NULL)
 			abort();
 	}
 	for (const cJSON *r = rm != NULL ? rm->child : NULL; r != NULL;
 	    r = r->next) {
 		size_t i = id_number(r->valuestring);
 
-		free(w->v[i]);
+		cJSON_Delete(w->v[i]);
 		w->v[i] = NULL;
 	}
 	cJSON_Delete(root);
@@ -133,12 +143,12 @@ static void
 view_same(const struct view *a, const struct view *b)
 {
 	for (size_t i = 0; i < IDS; i++) {
-		const char *x = a->v[i], *y = b->v[i];
+		const cJSON *x = a->v[i], *y = b->v[i];
 
 		if (x == NULL || y == NULL) {
 			if (x != y)
 				abort();
-		} else if (strcmp(x, y) != 0) {
+		} else if (!cJSON_Compare(x, y, 1)) {
 			abort();
 		}
 	}

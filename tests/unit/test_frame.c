@@ -105,6 +105,20 @@ test_frames(void **state)
 	    "{\"type\":\"update\",\"seq\":3,\"since\":0,\"vehicles\":["
 	    "[\"web-3f9c2a71d04b8e65\",\"\",10.5,-0.25,0,0,false]],"
 	    "\"removed\":[\"1\"]}");
+	/* A vehicle that only moved is M for a browser that has it, V for
+	 * one that may not. */
+	assert_int_equal(rs_fleet_position(f, "web-3f9c2a71d04b8e65", NULL,
+	    10.75, -0.5, false, 12000), 0);
+	rs_fleet_commit(f);
+	assert_string_equal(update(&b, f),
+	    "{\"type\":\"update\",\"seq\":4,\"since\":3,\"vehicles\":["
+	    "[\"web-3f9c2a71d04b8e65\",10.75,-0.5,0]],\"removed\":[]}");
+	rs_buf_reset(&b);
+	assert_int_equal(rs_frame_update(&b, f, 0), 0);
+	assert_string_equal(b.data,
+	    "{\"type\":\"update\",\"seq\":4,\"since\":0,\"vehicles\":["
+	    "[\"web-3f9c2a71d04b8e65\",\"\",10.75,-0.5,0,0,false]],"
+	    "\"removed\":[\"1\"]}");
 	/* Frames are appended to what the buffer holds. */
 	rs_buf_reset(&b);
 	rs_buf_append(&b, "x", 1);

@@ -1,7 +1,9 @@
 // The fleet: every vehicle the tracker reported, and where to draw it now.
 //
 // A vehicle arrives as the tracker's 7-element tuple
-// [clientId, routeId, lat, lng, point, points, finished].  Positions are
+// [clientId, routeId, lat, lng, point, points, finished], or, in an
+// update, as a move [clientId, lat, lng, point] of a vehicle the page
+// already has (its route, length and finished are as they were).  Positions are
 // kept in Web Mercator "world" pixels at zoom 0 (what Leaflet's
 // map.project(latlng, 0) gives), so drawing at any zoom is one multiply and
 // one add.  A vehicle moves in a straight line from where it was drawn when
@@ -41,6 +43,17 @@ export function isVehicle(v) {
     Number.isInteger(v[V_POINT]) &&
     Number.isInteger(v[V_POINTS]) &&
     typeof v[V_FINISHED] === "boolean"
+  );
+}
+
+export function isMove(v) {
+  return (
+    Array.isArray(v) &&
+    v.length === 4 &&
+    typeof v[0] === "string" &&
+    Number.isFinite(v[1]) &&
+    Number.isFinite(v[2]) &&
+    Number.isInteger(v[3])
   );
 }
 
@@ -120,11 +133,23 @@ export class Fleet {
     this.version++;
   }
 
+  // Returns how many moves named a vehicle the page does not have (frames
+  // were lost: the caller asks for a snapshot).
   update(list, removed, now, onFinished) {
-    for (const v of list) {
+    let strangers = 0;
+    for (let v of list) {
+      if (isMove(v)) {
+        const rec = this.vehicles.get(v[0]);
+        if (!rec) {
+          strangers++;
+          continue;
+        }
+        v = [v[0], rec.routeId, v[1], v[2], v[3], rec.points, rec.finished];
+      }
       if (!isVehicle(v)) continue;
       if (this.apply(v, now)) onFinished(this.vehicles.get(v[V_ID]));
     }
     for (const id of removed) if (typeof id === "string") this.remove(id);
+    return strangers;
   }
 }

@@ -161,15 +161,16 @@ async function main() {
         // An update is made for a page that has generation `since`
         // (older trackers: seq - 1); from any other, frames were lost:
         // ask for a snapshot (rarely).
+        // A move of a vehicle the page does not have means the same.
         const since = Number.isInteger(msg.since) ? msg.since : msg.seq - 1;
-        if (stats.lastSeq !== null && since !== stats.lastSeq) {
+        const strangers = fleet.update(msg.vehicles, Array.isArray(msg.removed) ? msg.removed : [], now, onFinished);
+        if ((stats.lastSeq !== null && since !== stats.lastSeq) || strangers > 0) {
           stats.gaps++;
           if (now - askedAt > SNAPSHOT_ASK_EVERY_MS && conn.send({ type: "snapshot" })) {
             askedAt = now;
             stats.asked++;
           }
         }
-        fleet.update(msg.vehicles, Array.isArray(msg.removed) ? msg.removed : [], now, onFinished);
         stats.updates++;
       } else {
         stats.bad++;
