@@ -188,6 +188,18 @@ rs_tracker_produce(struct rs_tracker *t, const char *json, size_t len,
 
 /* ---- Start and stop --------------------------------------------------- */
 
+/* The folder changed: later requests, /api/routes and POST bodies use the
+ * routes read now; vehicles keep the route they drive. */
+static void
+on_routes(void *ud, struct rs_catalogue *cat)
+{
+	struct rs_tracker *t = ud;
+
+	rs_fleet_set_catalogue(t->fleet, cat);
+	rs_catalogue_free(t->catalogue);
+	t->catalogue = cat;
+}
+
 int
 rs_tracker_start(struct rs_tracker *t, uv_loop_t *loop,
     const struct rs_config *cfg, void (*stopped)(struct rs_tracker *),
@@ -218,6 +230,11 @@ rs_tracker_start(struct rs_tracker *t, uv_loop_t *loop,
 	    cfg->destinations, t->catalogue->skipped);
 	if ((t->fleet = rs_fleet_new(t->catalogue, &limits)) == NULL)
 		return rs_errf(err, errlen, -ENOMEM, "out of memory");
+	t->open++;		/* the watch; stopped even if it failed */
+	if ((rc = rs_catalogue_watch_start(&t->routes, loop,
+	    cfg->destinations, on_routes, t)) != 0)
+		return rs_errf(err, errlen, rc, "route folder watch: %s",
+		    uv_strerror(rc));
 	if ((rc = rs_tracker_web_start(t, err, errlen)) != 0 ||
 	    (rc = start_producer(t, err, errlen)) != 0)
 		return rc;
@@ -275,6 +292,12 @@ on_watch_closed(uv_handle_t *h)
 }
 
 static void
+on_routes_stopped(struct rs_catalogue_watch *w)
+{
+	part_done(w->ud);
+}
+
+static void
 on_followed(struct rs_follow *f)
 {
 	part_done((struct rs_tracker *)((char *)f -
@@ -308,6 +331,8 @@ rs_tracker_stop(struct rs_tracker *t)
 		rs_web_close(t->web);
 	if (t->following)
 		rs_follow_stop(&t->follow, on_followed);
+	if (t->routes.loop != NULL)
+		rs_catalogue_watch_stop(&t->routes, on_routes_stopped);
 	if (t->tick.loop == NULL) {	/* never started */
 		part_done(t);
 		return;

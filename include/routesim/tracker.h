@@ -28,6 +28,7 @@
 
 #include "routesim/buf.h"
 #include "routesim/catalogue.h"
+#include "routesim/catalogue_watch.h"
 #include "routesim/config.h"
 #include "routesim/fleet.h"
 #include "routesim/follow.h"
@@ -69,7 +70,8 @@ struct rs_tracker_stats {
 struct rs_tracker {
 	uv_loop_t *loop;
 	const struct rs_config *cfg;	/* outlives the tracker */
-	struct rs_catalogue *catalogue;
+	struct rs_catalogue *catalogue;	/* replaced when the folder changes */
+	struct rs_catalogue_watch routes;
 	struct rs_fleet *fleet;
 	struct rs_follow follow;
 	rd_kafka_t *producer;		/* requests from the page */

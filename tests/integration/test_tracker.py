@@ -386,6 +386,54 @@ def test_vehicle_timeout():
         dest.close()
 
 
+def test_routes_reload():
+    """A route file added, retitled or removed while the tracker runs is
+    in /api/routes (and takes requests) after the folder settles; a
+    vehicle already on a route keeps it."""
+    cluster, dest = setup(n_points=3)
+    try:
+        t = Tracker(cluster, dest.path)
+
+        def ids():
+            status, body = t.get("/api/routes")
+            check(status == 200, "status %d" % status)
+            return {r["id"]: r["title"] for r in json.loads(body)}
+
+        def wait_routes(want, what):
+            deadline = time.time() + 10
+            while time.time() < deadline:
+                if ids() == want:
+                    return
+                time.sleep(0.1)
+            raise Failure("%s: routes %r, want %r" % (what, ids(), want))
+        check(ids() == {"1": "Primeiro", "2": "", "10": ""}, "at start")
+        status, _ = t.post("/api/deliveries", b'{"routeId":"7"}',
+                           {"Content-Type": "application/json"})
+        check(status == 400, "unknown route 7: %d" % status)
+        send(cluster, READ_TOPIC, [{"clientId": "r1", "routeId": "1"}])
+        send(cluster, PRODUCE_TOPIC,
+             [position("r1", *route_points(dest, "1")[0])])
+        wait_metric(t, "routesim_tracker_positions_total", 1)
+        dest.line_route("7", 6)
+        with open(os.path.join(dest.path, "7.title"), "w") as f:
+            f.write("Sétimo\n")
+        os.remove(os.path.join(dest.path, "1.txt"))
+        wait_routes({"2": "", "7": "Sétimo", "10": ""}, "after the change")
+        status, body = t.post("/api/deliveries", b'{"routeId":"7"}',
+                              {"Content-Type": "application/json"})
+        check(status == 202, "route 7 taken: %d %s" % (status, body))
+        # r1 drove route 1 (now gone) and keeps it: n is still 3.
+        ws = t.ws()
+        r1 = vehicles(json.loads(ws.recv()))["r1"]
+        check(r1[1] == "1" and r1[5] == 3, "r1 keeps its route: %r" % r1)
+        ws.close()
+        check(t.count("read again after a change") >= 1, t.log()[-2000:])
+        check(t.stop() == 0, "exit status")
+    finally:
+        cluster.close()
+        dest.close()
+
+
 def test_position_order():
     """--position-order latlng reads [lat, lng] pairs."""
     cluster, dest = setup(n_points=3)
