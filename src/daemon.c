@@ -280,7 +280,8 @@ rs_daemon_stop(struct rs_daemon *d, int exit_code)
 	 * deadline ends at the same time, but it waits for the hand-off to
 	 * be over before it gives up queued positions: whichever timer
 	 * runs first, the hand-off is let go by the daemon (one line says
-	 * so), and the stop takes shutdown_timeout_ms, not twice that.
+	 * so), and the two together take shutdown_timeout_ms, not twice
+	 * that.
 	 */
 	rs_kafka_stop(&d->kafka, d->cfg->shutdown_timeout_ms);
 }

@@ -8,8 +8,8 @@
  * hand-off while running has the whole bound; one during a stop (the
  * consumer's close revokes everything) has what is left of the stop's
  * deadline (rs_daemon_stop()), so it is let go before the kafka module
- * gives up the queued positions at that same deadline, and the stop as
- * a whole keeps to shutdown_timeout_ms.
+ * gives up the queued positions at that same deadline: the two together
+ * keep to shutdown_timeout_ms.
  */
 #include <errno.h>
 #include <stddef.h>

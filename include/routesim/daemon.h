@@ -26,10 +26,10 @@
  * (which hands off every partition), waits for queued positions, closes
  * the route cache, the HTTP listener and its own handles, then calls
  * on_stopped.  One deadline, shutdown_timeout_ms after the stop, bounds
- * it all: the hand-off is let go at the deadline by the daemon (the one
- * line that says so), and only then does the kafka module give up what
- * is still queued, so the whole stop takes about shutdown_timeout_ms at
- * most.  A hand-off while running has shutdown_timeout_ms of its own.
+ * the hand-off and the wait for queued positions together: the hand-off
+ * is let go at the deadline by the daemon (the one line that says so),
+ * and only then does the kafka module give up what is still queued.  A
+ * hand-off while running has shutdown_timeout_ms of its own.
  *
  * Ownership: struct rs_daemon is embedded by its owner and must stay valid
  * until on_stopped has run.  cfg must outlive the daemon.  Loop thread.
