@@ -267,12 +267,21 @@ rs_daemon_stop(struct rs_daemon *d, int exit_code)
 	if (d->stopping)
 		return;
 	d->stopping = true;
+	d->stop_deadline = uv_now(d->loop) + d->cfg->shutdown_timeout_ms;
 	if (d->checking)
 		rs_topics_cancel(&d->topics);
 	log_info("stopping active=%llu queued=%zu",
 	    (unsigned long long)rs_metrics.deliveries_active,
 	    rs_kafka_outq_len(&d->kafka));
-	/* Closing the consumer revokes every partition: the hand-off above
-	 * records the deliveries' progress before the group lets go. */
+	/*
+	 * Closing the consumer revokes every partition: the hand-off
+	 * (daemon_handoff.c) records the deliveries' progress before the
+	 * group lets go, bounded by stop_deadline.  The kafka module's
+	 * deadline ends at the same time, but it waits for the hand-off to
+	 * be over before it gives up queued positions: whichever timer
+	 * runs first, the hand-off is let go by the daemon (one line says
+	 * so), and the two together take shutdown_timeout_ms, not twice
+	 * that.
+	 */
 	rs_kafka_stop(&d->kafka, d->cfg->shutdown_timeout_ms);
 }

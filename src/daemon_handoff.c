@@ -1,8 +1,15 @@
 /*
  * daemon_handoff.c - hand-off: a revoked partition's deliveries stop,
  * wait for their reports and write exact records, and only then is the
- * partition let go, bounded by shutdown_timeout_ms (daemon.h,
- * daemon-int.h).
+ * partition let go (daemon.h, daemon-int.h).
+ *
+ * The bound is shutdown_timeout_ms, and this module alone enforces it:
+ * the kafka module waits for rs_kafka_revoke_done(), however long.  A
+ * hand-off while running has the whole bound; one during a stop (the
+ * consumer's close revokes everything) has what is left of the stop's
+ * deadline (rs_daemon_stop()), so it is let go before the kafka module
+ * gives up the queued positions at that same deadline: the two together
+ * keep to shutdown_timeout_ms.
  */
 #include <errno.h>
 #include <stddef.h>
@@ -42,14 +49,25 @@ on_revoke_timeout(uv_timer_t *t)
 {
 	struct rs_daemon *d = t->data;
 
-	log_warnx("hand-off not settled after %u ms: letting go anyway; the "
-	    "next owner resumes from older progress records",
-	    d->cfg->shutdown_timeout_ms);
+	log_warnx("hand-off not settled within --shutdown-timeout (%u ms): "
+	    "letting go anyway; the next owner resumes from older progress "
+	    "records", d->cfg->shutdown_timeout_ms);
 	for (size_t i = 0; i < d->parts.n; i++)
 		if (d->parts.v[i] != NULL &&
 		    d->parts.v[i]->state == RS_PART_REVOKING)
 			d->parts.v[i]->busy = 0;
 	rs__check_revoked(d);
+}
+
+/* How long a hand-off starting now may take (see the top). */
+static uint64_t
+handoff_bound(const struct rs_daemon *d)
+{
+	uint64_t now = uv_now(d->loop);
+
+	if (!d->stopping)
+		return d->cfg->shutdown_timeout_ms;
+	return d->stop_deadline > now ? d->stop_deadline - now : 0;
 }
 
 void
@@ -81,7 +99,7 @@ rs__on_revoke(void *ud, const rd_kafka_topic_partition_list_t *parts)
 	    stopped);
 	d->revoking = true;
 	if ((rc = uv_timer_start(&d->revoke_timer, on_revoke_timeout,
-	    d->cfg->shutdown_timeout_ms, 0)) != 0)
+	    handoff_bound(d), 0)) != 0)
 		log_warnx("revoke timer: %s", uv_strerror(rc));
 	rs__check_revoked(d);
 }

@@ -526,11 +526,19 @@ start_failed(struct rs_kafka *k, unsigned handles)
 	destroy_clients(k, false);
 }
 
+/*
+ * Closes up once the consumer is closed and every message reported, or
+ * at the deadline - but never while the owner still hands off revoked
+ * partitions: the owner bounds that and decides when to let them go
+ * (on_revoke), and a deadline that passed meanwhile takes effect after.
+ */
 static void
 check_stopped(struct rs_kafka *k)
 {
 	if (!k->stopping || k->open_handles == 0 ||
 	    uv_is_closing((uv_handle_t *)&k->pump.fallback))
+		return;
+	if (k->revoking != NULL)
 		return;
 	if (!k->deadline_hit) {
 		if (k->closing_consumer &&
@@ -557,11 +565,6 @@ on_deadline(uv_timer_t *h)
 	struct rs_kafka *k = h->data;
 
 	k->deadline_hit = true;
-	if (k->revoking != NULL) {
-		log_warnx("shutdown: hand-off not finished in time, leaving "
-		    "the group anyway");
-		rs_kafka_revoke_done(k);
-	}
 	check_stopped(k);
 }
 

@@ -22,10 +22,14 @@
  * It also serves /metrics, /healthz and /readyz when an HTTP address is
  * configured, and measures the loop's own lag.
  *
- * Stopping: rs_daemon_stop() stops the deliveries, closes the consumer,
- * waits (bounded by shutdown_timeout_ms) for queued positions, closes the
- * route cache, the HTTP listener and its own handles, then calls
- * on_stopped.
+ * Stopping: rs_daemon_stop() stops the deliveries, closes the consumer
+ * (which hands off every partition), waits for queued positions, closes
+ * the route cache, the HTTP listener and its own handles, then calls
+ * on_stopped.  One deadline, shutdown_timeout_ms after the stop, bounds
+ * the hand-off and the wait for queued positions together: the hand-off
+ * is let go at the deadline by the daemon (the one line that says so),
+ * and only then does the kafka module give up what is still queued.  A
+ * hand-off while running has shutdown_timeout_ms of its own.
  *
  * Ownership: struct rs_daemon is embedded by its owner and must stay valid
  * until on_stopped has run.  cfg must outlive the daemon.  Loop thread.
@@ -34,6 +38,7 @@
 #define ROUTESIM_DAEMON_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <uv.h>
 
 #include "routesim/buf.h"
@@ -60,6 +65,7 @@ struct rs_daemon {
 	struct rs_http http;		/* when cfg->http_listen is set */
 	uv_timer_t revoke_timer;	/* bounds a hand-off */
 	bool revoking;
+	uint64_t stop_deadline;	/* uv_now() the stop must end by */
 	uv_timer_t lag_timer;		/* measures event-loop lag */
 	uv_idle_t tombs;	/* writes due tombstones, a slice a turn */
 	uv_idle_t resumer;	/* resumes restored deliveries, likewise */

@@ -55,7 +55,9 @@ struct rs_kafka_cbs {
 	void (*on_assign)(void *ud, int32_t partition);
 	/* The group takes these partitions away, all of them in one call
 	 * (however many): the owner stops their work and calls
-	 * rs_kafka_revoke_done() (possibly at once). */
+	 * rs_kafka_revoke_done() (possibly at once).  The owner bounds how
+	 * long that takes; nothing here gives up on it, rs_kafka_stop()
+	 * included. */
 	void (*on_revoke)(void *ud,
 	    const rd_kafka_topic_partition_list_t *parts);
 	/* A record of progress partition p (restore), then its end: err 0,
@@ -202,8 +204,11 @@ size_t rs_kafka_outq_len(const struct rs_kafka *k);
 
 /*
  * Stops consuming, closes the consumer (leaving the group, committing
- * stored offsets), waits up to timeout_ms for queued positions, then
- * destroys both clients and calls on_stopped.
+ * stored offsets; the close revokes what is assigned, see on_revoke),
+ * waits up to timeout_ms for the close and for queued positions, then
+ * gives up what is still queued, destroys both clients and calls
+ * on_stopped.  A revocation still being handed off at timeout_ms is
+ * waited for: the owner bounds it, and should end it by then.
  */
 void rs_kafka_stop(struct rs_kafka *k, unsigned timeout_ms);
 
