@@ -33,7 +33,8 @@ const struct rs__setting rs__settings[] = {
 	    "order of the pair in \"position\" (see README)", 0},
 	{"shutdown-timeout", 0, "ROUTESIM_SHUTDOWN_TIMEOUT_MS", "MS", T_MS,
 	    F(shutdown_timeout_ms), "10000", 0, 3600000,
-	    "how long a stop (SIGTERM) may take, and a hand-off", 0},
+	    "how long a stop (SIGTERM) waits for queued messages "
+	    "(routesim: and a hand-off)", 0},
 	{"http-listen", 0, "ROUTESIM_HTTP_LISTEN", "HOST:PORT", T_STR,
 	    F(http_listen), NULL, 0, 0,
 	    "serve /metrics, /healthz and /readyz (off by default)", 0},
