@@ -147,8 +147,9 @@ const look = (page, id) => page.evaluate((id) => {
 }, id);
 
 async function connected(page, what, n) {
-  await pageUntil(page, what, (n) => routesimMap.state === "connected" && routesimMap.connections === n &&
-    document.getElementById("conn").textContent === "live", n, WAIT, SAMPLE_MS);
+  // routesimMap is there once the page has its catalogue.
+  await pageUntil(page, what, (n) => window.routesimMap && routesimMap.state === "connected" &&
+    routesimMap.connections === n && document.getElementById("conn").textContent === "live", n, WAIT, SAMPLE_MS);
 }
 
 // The samples of each tab must go through the route's points in order.
