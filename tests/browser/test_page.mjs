@@ -8,40 +8,12 @@
 // (empty: skip, exit 77), RS_ARTIFACT_DIR (screenshots, optional).
 // Exit: 0 pass, 1 fail, 77 skip.
 
-import { mkdirSync } from "node:fs";
-import { createRequire } from "node:module";
 import { join } from "node:path";
 import { startServer } from "./server.mjs";
+import { check, confinedContext, launch, pageUntil, screenshot, until, watch } from "./browser.mjs";
 
-const TIMEOUT = 15000;
 const TITLES = { 1: "Primeiro", 2: "Segundo", 3: "Terceiro" };
 const ROUTE1_COLOUR = [0xd9, 0x30, 0x25]; // the page's first palette colour
-
-function fail(msg) {
-  throw new Error(msg);
-}
-
-function check(cond, msg) {
-  if (!cond) fail(msg);
-}
-
-// Waits for a condition in this process (the server's side).
-async function until(what, fn, timeout = TIMEOUT) {
-  const end = Date.now() + timeout;
-  while (!fn()) {
-    if (Date.now() > end) fail(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-// Waits for a condition in the page.
-async function pageUntil(page, what, fn, arg, timeout = TIMEOUT) {
-  try {
-    await page.waitForFunction(fn, arg, { timeout, polling: "raf" });
-  } catch (e) {
-    fail(`timed out waiting in the page for ${what}: ${e.message.split("\n")[0]}`);
-  }
-}
 
 // The vehicle tuple of client id on route index r at point k (1-based).
 function vehicle(srv, id, r, k) {
@@ -412,8 +384,6 @@ async function main() {
     console.log("SKIP: chromium not found (scripts/deps.sh installs it)");
     return 77;
   }
-  const require = createRequire(join(env.RS_WEB_MODULES, "noop.js"));
-  const { chromium } = require("playwright-core");
   const srv = await startServer({
     html: env.RS_PAGE_HTML,
     modules: env.RS_WEB_MODULES,
@@ -421,44 +391,21 @@ async function main() {
     titles: TITLES,
     config: CONFIGS[name] || {},
   });
-  const browser = await chromium.launch({
-    executablePath: env.RS_CHROMIUM,
-    headless: true,
-    // No name resolves but loopback's: nothing can leave the machine.
-    args: ["--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
-      "--disable-background-networking", "--disable-component-update"],
-  });
+  const browser = await launch(env);
   const t = { srv, requests: [], blocked: [], tiles: [], errors: [] };
   try {
-    const context = await browser.newContext({ viewport: { width: 1200, height: 800 } });
-    await context.route("**/*", (route) => {
-      const url = route.request().url();
-      const host = new URL(url).hostname;
-      if (host === "127.0.0.1") return route.continue();
-      if (host === "tiles.invalid") {
-        t.tiles.push(url);
+    const context = await confinedContext(browser, t, {
+      "tiles.invalid": (route) => {
+        t.tiles.push(route.request().url());
         return route.fulfill({ status: 200, contentType: "image/png", body: PNG });
-      }
-      t.blocked.push(url);
-      return route.abort();
+      },
     });
     const page = await context.newPage();
     t.page = page;
-    page.on("request", (r) => t.requests.push(r.url()));
-    page.on("websocket", (ws) => t.requests.push(ws.url()));
-    page.on("pageerror", (e) => t.errors.push(`page error: ${e.message}`));
-    page.on("console", (m) => {
-      // The failed connection attempts while the tracker is down are expected.
-      if (m.type() === "error" && !/WebSocket connection to .* failed/.test(m.text()) &&
-          !(t.allowed && t.allowed.test(m.text())))
-        t.errors.push(`console error: ${m.text()}`);
-    });
+    watch(page, t);
     await CASES[name](t);
     check(t.errors.length === 0, t.errors.join("\n"));
-    if (env.RS_ARTIFACT_DIR) {
-      mkdirSync(env.RS_ARTIFACT_DIR, { recursive: true });
-      await page.screenshot({ path: join(env.RS_ARTIFACT_DIR, `${name}.png`) });
-    }
+    await screenshot(env, page, name);
   } finally {
     await browser.close();
     await srv.close();
