@@ -414,6 +414,7 @@ def test_routes_reload():
         send(cluster, PRODUCE_TOPIC,
              [position("r1", *route_points(dest, "1")[0])])
         wait_metric(t, "routesim_tracker_positions_total", 1)
+        wait_metric(t, "routesim_tracker_requests_total", 1)
         dest.line_route("7", 6)
         with open(os.path.join(dest.path, "7.title"), "w") as f:
             f.write("Sétimo\n")
