@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "routesim/array.h"
@@ -25,6 +26,30 @@ follow_error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 	log_warnx("kafka follower: %s", reason);
 }
 
+/* A partition was read to its end: once all were, the history is in. */
+static void
+reached_end(struct rs_follow *f, enum rs_follow_topic topic,
+    int32_t partition)
+{
+	size_t i;
+
+	if (f->caught_up || partition < 0 ||
+	    partition >= f->partitions[topic])
+		return;
+	i = (size_t)(topic == RS_FOLLOW_REQUESTS ? 0 : f->partitions[0]) +
+	    (size_t)partition;
+	if (f->reached[i])
+		return;
+	f->reached[i] = 1;
+	if (--f->behind > 0)
+		return;
+	f->caught_up = true;
+	log_info("history read: %llu messages", (unsigned long long)
+	    f->messages);
+	if (f->cbs.on_caught_up != NULL)
+		f->cbs.on_caught_up(f->ud);
+}
+
 /* Returns true when the slice ran out before the queue was empty. */
 static bool
 drain(struct rs_kafka_pump *p)
@@ -40,7 +65,11 @@ drain(struct rs_kafka_pump *p)
 		if (m == NULL)
 			break;
 		t = m->rkt != NULL ? rd_kafka_topic_name(m->rkt) : "";
-		if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+		if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+			reached_end(f, strcmp(t, f->topic[RS_FOLLOW_REQUESTS])
+			    == 0 ? RS_FOLLOW_REQUESTS : RS_FOLLOW_POSITIONS,
+			    m->partition);
+		} else if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
 			log_warnx("kafka follower: topic=%s partition=%d: %s",
 			    t, m->partition, rd_kafka_message_errstr(m));
 		} else {
@@ -103,10 +132,15 @@ on_checked(struct rs_topics *t, int result, const char *msg)
 		/* Not authorised to describe a topic: nothing to assign. */
 		if (f->partitions[0] < 0 || f->partitions[1] < 0)
 			result = -EACCES;
+		else if ((f->reached = calloc((size_t)(f->partitions[0] +
+		    f->partitions[1]), 1)) == NULL)
+			result = -ENOMEM;
 		else
 			result = assign_all(f);
+		f->behind = (unsigned)(f->partitions[0] + f->partitions[1]);
 		msg = result == -EACCES ? "not authorised to describe the "
-		    "topics" : "cannot assign the topics' partitions";
+		    "topics" : result == -ENOMEM ? "out of memory" :
+		    "cannot assign the topics' partitions";
 	}
 	if (result != 0) {
 		snprintf(reason, sizeof(reason), "cannot follow the topics: %s",
@@ -132,6 +166,8 @@ follower_conf(struct rs_follow *f, const struct rs_config *cfg,
 		{"auto.offset.reset", "latest"},
 		{"statistics.interval.ms", "0"},
 		{"client.id", "routesim-tracker"},
+		/* The end of each partition tells when the history is in. */
+		{"enable.partition.eof", "true"},
 	};
 	rd_kafka_conf_t *conf;
 	char why[512], group[512];
@@ -232,6 +268,8 @@ rs_follow_ready(const struct rs_follow *f, const char **why)
 {
 	if (!f->assigned)
 		*why = "the topics' partitions are not known yet";
+	else if (!f->caught_up)
+		*why = "the history is not read yet";
 	else if (f->brokers_down)
 		*why = "no broker can be reached";
 	else
@@ -254,6 +292,8 @@ check_stopped(struct rs_follow *f)
 		    RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
 		f->rk = NULL;
 	}
+	free(f->reached);
+	f->reached = NULL;
 	if (f->stopped != NULL)
 		f->stopped(f);
 }

@@ -99,6 +99,18 @@ on_fatal(void *ud, const char *reason)
 	rs_tracker_stop(t);
 }
 
+/* The history is in: the browsers get their first frames, a snapshot
+ * of what was moving (none before: a page opened while the tracker
+ * starts would see an empty map fill up). */
+static void
+on_caught_up(void *ud)
+{
+	struct rs_tracker *t = ud;
+
+	rs_fleet_commit(t->fleet);
+	rs_web_publish(t->web, rs_fleet_seq(t->fleet));
+}
+
 /* Closes the fleet's generation and tells the browsers. */
 static void
 on_tick(uv_timer_t *h)
@@ -106,7 +118,7 @@ on_tick(uv_timer_t *h)
 	struct rs_tracker *t = h->data;
 
 	rs_fleet_expire(t->fleet, rs_now_ms());
-	if (!rs_fleet_dirty(t->fleet))
+	if (!t->follow.caught_up || !rs_fleet_dirty(t->fleet))
 		return;
 	rs_fleet_commit(t->fleet);
 	rs_web_publish(t->web, rs_fleet_seq(t->fleet));
@@ -205,7 +217,8 @@ rs_tracker_start(struct rs_tracker *t, uv_loop_t *loop,
     const struct rs_config *cfg, void (*stopped)(struct rs_tracker *),
     void *data, char *err, size_t errlen)
 {
-	static const struct rs_follow_cbs fcbs = {on_message, on_fatal};
+	static const struct rs_follow_cbs fcbs = {on_message, on_fatal,
+	    on_caught_up};
 	struct rs_fleet_limits limits = {
 		.max_vehicles = cfg->max_vehicles,
 		.linger_ms = RS_TRACKER_LINGER_MS,
@@ -238,10 +251,7 @@ rs_tracker_start(struct rs_tracker *t, uv_loop_t *loop,
 	if ((rc = rs_tracker_web_start(t, err, errlen)) != 0 ||
 	    (rc = start_producer(t, err, errlen)) != 0)
 		return rc;
-	/* Generation 1, empty: a browser's first snapshot is of a
-	 * published generation, so what follows it is an update. */
-	rs_fleet_commit(t->fleet);
-	rs_web_publish(t->web, rs_fleet_seq(t->fleet));
+	/* Browsers get frames once the history is in (on_caught_up). */
 	if ((rc = rs_follow_start(&t->follow, loop, cfg, cfg->history, &fcbs,
 	    t, err, errlen)) != 0)
 		return rc;

@@ -186,7 +186,7 @@ on_writable(struct rs_web *w, struct lws *wsi, struct rs_web_ws *c)
 {
 	if (c->close_code != 0)
 		return close_with(wsi, c->close_code, c->close_reason);
-	if (w->closing)
+	if (w->closing || w->seq == 0)	/* nothing published yet */
 		return 0;
 	if (c->out == NULL) {
 		if (!c->snapshot && c->have == w->seq)

@@ -265,6 +265,9 @@ main(int argc, char *argv[])
 		status = 1;
 		goto out;
 	}
+	/* Generation 1 at once: a client gets a snapshot when it connects
+	 * (nothing is sent before a first publish). */
+	rs_web_publish(app.web, ++app.seq);
 	if (uv_timer_start(&app.tick, on_tick, tick_ms, tick_ms) != 0 ||
 	    uv_signal_start(&app.sigint, on_signal, SIGINT) != 0 ||
 	    uv_signal_start(&app.sigterm, on_signal, SIGTERM) != 0)

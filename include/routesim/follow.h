@@ -44,6 +44,9 @@ struct rs_follow_cbs {
 	/* The topics cannot be read (one is missing, the client failed);
 	 * logged here.  The owner should stop. */
 	void (*on_fatal)(void *ud, const char *reason);
+	/* Every partition has been read to its end once: the history is
+	 * in (may be NULL). */
+	void (*on_caught_up)(void *ud);
 };
 
 struct rs_follow {
@@ -58,7 +61,9 @@ struct rs_follow {
 	const char *topic[2];		/* not owned: the configuration's */
 	int64_t history;		/* messages per partition at start */
 	int partitions[2];		/* known once assigned */
-	bool checking, assigned, stopping, brokers_down;
+	unsigned char *reached;		/* per partition: its end was read */
+	unsigned behind;		/* partitions whose end was not */
+	bool checking, assigned, caught_up, stopping, brokers_down;
 	unsigned open_handles;
 	uint64_t messages;		/* consumed, both topics */
 	void (*stopped)(struct rs_follow *);
@@ -75,8 +80,9 @@ int rs_follow_start(struct rs_follow *f, uv_loop_t *loop,
     const struct rs_config *cfg, int64_t history,
     const struct rs_follow_cbs *cbs, void *ud, char *err, size_t errlen);
 
-/* True once every partition is assigned and a broker answers; otherwise
- * false with the reason in *why. */
+/* True once every partition is assigned and read to its end once (the
+ * history), and a broker answers; otherwise false with the reason in
+ * *why. */
 bool rs_follow_ready(const struct rs_follow *f, const char **why);
 
 /* Stops reading and destroys the client; cb runs when all is gone. */

@@ -75,7 +75,8 @@ enum rs_web_method {
 typedef void (*rs_web_handler)(void *ud, struct rs_web_req *req);
 
 struct rs_web_ws_ops {
-	/* A new connection; it gets a snapshot frame (have == 0) first.
+	/* A new connection; it gets a snapshot frame (have == 0) first,
+	 * once a generation is published.
 	 * May be NULL, as on_close. */
 	void (*on_open)(void *ud, struct rs_web_ws *c);
 	/*
@@ -91,9 +92,8 @@ struct rs_web_ws_ops {
 	 * the latest published one (have != now, or have == 0).  Returns
 	 * the frame (the owner's: the server takes a reference of its own
 	 * while it sends it), or NULL to send nothing; c then has
-	 * generation now either way.  (A frame before the first publish
-	 * has now == 0 and leaves have at 0: the next one is a snapshot
-	 * again.)
+	 * generation now either way.  Nothing is sent before the first
+	 * publish: a connection waits for it.
 	 */
 	struct rs_web_frame *(*frame)(void *ud, struct rs_web_ws *c,
 	    uint64_t have, uint64_t now);

@@ -285,7 +285,9 @@ def test_live_positions():
 
 
 def test_history():
-    """A tracker started mid-delivery shows it from the recent history."""
+    """A tracker started mid-delivery shows it from the recent history,
+    in the first frame a browser gets: /readyz and the first snapshot
+    wait until every partition was read to its end."""
     cluster, dest = setup(n_points=5)
     try:
         pts = route_points(dest, "1")
@@ -293,8 +295,9 @@ def test_history():
         send(cluster, PRODUCE_TOPIC, [position("h1", *p) for p in pts[:3]])
         t = Tracker(cluster, dest.path, "--history", "100")
         ws = t.ws()
-        got = frames(ws, lambda f: vehicles(f).get("h1", [0] * 7)[4] == 3)
-        h1 = vehicles(got[-1])["h1"]
+        first = json.loads(ws.recv())
+        check(first["type"] == "snapshot", "a snapshot first")
+        h1 = vehicles(first).get("h1")
         check(h1[1] == "1" and h1[2:4] == list(pts[2]) and h1[5] == 5,
               "h1 at point 3 of 5 on route 1: %r" % h1)
         ws.close()
