@@ -96,6 +96,13 @@ set_kafka_prop(struct rs_config *cfg, const char *name, const char *value,
 	return 0;
 }
 
+int
+rs_config_kafka_default(struct rs_config *cfg, const char *name,
+    const char *value)
+{
+	return set_kafka_prop(cfg, name, value, RS_SRC_DEFAULT);
+}
+
 static int
 parse_uint(const char *v, unsigned min, unsigned max, unsigned *out)
 {

@@ -366,8 +366,14 @@ start_broker(struct demo *dm)
 		fprintf(stderr, "routesim: --demo: mock cluster: %s\n", err);
 		return -1;
 	}
-	if ((bootstraps = strdup(rs_mock_bootstraps(&dm->mock))) == NULL)
+	/* The mock broker answers a fetch only once fetch.wait.max.ms is
+	 * over (500 ms by default), even when it has messages: the map
+	 * would get positions in half-second batches. */
+	if ((bootstraps = strdup(rs_mock_bootstraps(&dm->mock))) == NULL ||
+	    rs_config_kafka_default(cfg, "fetch.wait.max.ms", "50") != 0) {
+		free(bootstraps);
 		return -1;
+	}
 	free(cfg->bootstrap_servers);
 	cfg->bootstrap_servers = bootstraps;
 	printf("mock Kafka broker at %s (in this process, memory only)\n",

@@ -117,6 +117,11 @@ int rs_config_load(struct rs_config *cfg, enum rs_program program, int argc,
     char *const argv[], char *const envp[], char *err, size_t errlen);
 void rs_config_free(struct rs_config *cfg);
 
+/* Sets librdkafka property name to value unless the environment, the
+ * .env file or -X gave it.  0 or -ENOMEM. */
+int rs_config_kafka_default(struct rs_config *cfg, const char *name,
+    const char *value);
+
 void rs_config_usage(FILE *out, enum rs_program program);
 /* Prints the effective configuration, secrets masked. */
 void rs_config_print(const struct rs_config *cfg, FILE *out);

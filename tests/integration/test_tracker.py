@@ -642,6 +642,20 @@ def test_demo_map():
         ws = t.ws()
         got = frames(ws, lambda f: {"demo-1", "demo-2", "demo-3"} <=
                      set(vehicles(f)))
+        # Positions come as they are written (every 100 ms here), not in
+        # the mock broker's half-second fetch batches: a vehicle moves
+        # one point from one frame to the next, not five.
+        last, steps = {}, []
+
+        def step(f):
+            for v in f["vehicles"]:
+                if v[0] in last and v[4] > last[v[0]]:
+                    steps.append(v[4] - last[v[0]])
+                last[v[0]] = v[4]
+            return len(steps) >= 30
+        frames(ws, step)
+        steps.sort()
+        check(steps[len(steps) // 2] <= 2, "points per frame: %s" % steps)
         status, body = t.post("/api/deliveries", b'{"routeId":"3"}')
         check(status == 202, "POST: %d %s" % (status, body))
         web = json.loads(body)["clientId"]
