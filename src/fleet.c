@@ -158,12 +158,17 @@ mark_changed(struct rs_fleet *f, struct vehicle *v)
 {
 	if (v->in_chg && v->chg_seq == f->seq + 1)
 		return;
-	if (v->in_chg)
+	if (v->in_chg) {
 		DL_DELETE2(f->chg, v, chg_prev, chg_next);
-	v->in_chg = true;
+	} else {
+		/* Shown for the first time: a tombstone of an earlier
+		 * vehicle of this clientId goes (later changes cannot have
+		 * one: tombstones are made only when a vehicle goes). */
+		v->in_chg = true;
+		gone_drop(f, v->client_id);
+	}
 	v->chg_seq = f->seq + 1;
 	DL_APPEND2(f->chg, v, chg_prev, chg_next);
-	gone_drop(f, v->client_id);
 }
 
 /* A change of more than the place: the route, its length, finished, or

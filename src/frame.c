@@ -10,44 +10,62 @@
 
 #include "routesim/position.h"
 
-/* The longest tail of V: ",<u32>,<u32>,false]". */
-#define VEHICLE_TAIL_MAX (1 + 10 + 1 + 10 + 7)
+/* Room for ",<u32>" and, after it, the longest rest of V:
+ * ",<u32>,false]", or M's "]". */
+#define POINT_MAX (1 + 10)
+#define V_REST_MAX (1 + 10 + 7)
 
-void
-rs_frame_move(struct rs_buf *b, const struct rs_vehicle *v)
+/*
+ * Writes the first idlen bytes of v's ids, its "lat,lng" and ",<point>"
+ * into room for rest more bytes; returns where the rest goes, with *n the
+ * bytes written so far, or NULL (the buffer failed).  end() then closes
+ * the element.
+ */
+static char *
+begin(struct rs_buf *b, const struct rs_vehicle *v, size_t idlen,
+    size_t rest, size_t *n)
 {
-	char *p = rs_buf_reserve(b, v->json_id_len + v->json_pos_len +
-	    1 + 10 + 1);
-	size_t n = 0;
+	char *p = rs_buf_reserve(b, idlen + v->json_pos_len + POINT_MAX +
+	    rest);
 
 	if (p == NULL)
-		return;
-	memcpy(p, v->json_ids, v->json_id_len);
-	n += v->json_id_len;
-	memcpy(p + n, v->json_pos, v->json_pos_len);
-	n += v->json_pos_len;
-	p[n++] = ',';
-	n += rs_put_u64(p + n, v->point);
-	p[n++] = ']';
+		return NULL;
+	memcpy(p, v->json_ids, idlen);
+	*n = idlen;
+	memcpy(p + *n, v->json_pos, v->json_pos_len);
+	*n += v->json_pos_len;
+	p[(*n)++] = ',';
+	*n += rs_put_u64(p + *n, v->point);
+	return p;
+}
+
+static void
+end(struct rs_buf *b, char *p, size_t n)
+{
 	p[n] = '\0';
 	b->len += n;
 }
 
 void
-rs_frame_vehicle(struct rs_buf *b, const struct rs_vehicle *v)
+rs_frame_move(struct rs_buf *b, const struct rs_vehicle *v)
 {
-	char *p = rs_buf_reserve(b, v->json_ids_len + v->json_pos_len +
-	    VEHICLE_TAIL_MAX);
-	size_t n = 0;
+	size_t n;
+	char *p = begin(b, v, v->json_id_len, 1, &n);
 
 	if (p == NULL)
 		return;
-	memcpy(p, v->json_ids, v->json_ids_len);
-	n += v->json_ids_len;
-	memcpy(p + n, v->json_pos, v->json_pos_len);
-	n += v->json_pos_len;
-	p[n++] = ',';
-	n += rs_put_u64(p + n, v->point);
+	p[n++] = ']';
+	end(b, p, n);
+}
+
+void
+rs_frame_vehicle(struct rs_buf *b, const struct rs_vehicle *v)
+{
+	size_t n;
+	char *p = begin(b, v, v->json_ids_len, V_REST_MAX, &n);
+
+	if (p == NULL)
+		return;
 	p[n++] = ',';
 	n += rs_put_u64(p + n, v->points);
 	if (v->finished) {
@@ -57,8 +75,7 @@ rs_frame_vehicle(struct rs_buf *b, const struct rs_vehicle *v)
 		memcpy(p + n, ",false]", 7);
 		n += 7;
 	}
-	p[n] = '\0';
-	b->len += n;
+	end(b, p, n);
 }
 
 /* Appends V (or, in an update, M for a vehicle that only moved since the
