@@ -88,3 +88,15 @@ export async function screenshot(env, page, name) {
   mkdirSync(env.RS_ARTIFACT_DIR, { recursive: true });
   await page.screenshot({ path: join(env.RS_ARTIFACT_DIR, `${name}.png`) });
 }
+
+// Runs a test's main(): its result is the exit status (77: skipped), a
+// failure prints FAIL and exits 1.
+export function runMain(main) {
+  main().then(
+    (code) => process.exit(code),
+    (err) => {
+      console.error(`FAIL: ${err.message}`);
+      process.exit(1);
+    },
+  );
+}

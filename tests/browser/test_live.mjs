@@ -15,7 +15,7 @@ import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs"
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { check, confinedContext, fail, launch, pageUntil, screenshot, sleep, until, watch } from "./browser.mjs";
+import { check, confinedContext, fail, launch, pageUntil, runMain, screenshot, sleep, until, watch } from "./browser.mjs";
 
 const ROUTE = "2";
 const LABEL = "2 · Segundo";
@@ -317,10 +317,4 @@ async function main() {
   return 0;
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err) => {
-    console.error(`FAIL: ${err.message}`);
-    process.exit(1);
-  },
-);
+runMain(main);

@@ -10,7 +10,7 @@
 
 import { join } from "node:path";
 import { startServer } from "./server.mjs";
-import { check, confinedContext, launch, pageUntil, screenshot, until, watch } from "./browser.mjs";
+import { check, confinedContext, launch, pageUntil, runMain, screenshot, until, watch } from "./browser.mjs";
 
 const TITLES = { 1: "Primeiro", 2: "Segundo", 3: "Terceiro" };
 const ROUTE1_COLOUR = [0xd9, 0x30, 0x25]; // the page's first palette colour
@@ -414,10 +414,4 @@ async function main() {
   return 0;
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err) => {
-    console.error(`FAIL: ${err.message}`);
-    process.exit(1);
-  },
-);
+runMain(main);
